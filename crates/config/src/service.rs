@@ -1,0 +1,359 @@
+//! `kith.toml`: how the service runs.
+
+use crate::{Error, Result};
+use ipnet::IpNet;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Default values, named so that docs, the example file and code agree.
+pub mod defaults {
+    pub const DATA_DIR: &str = "data";
+    pub const LISTEN: &str = "127.0.0.1:8080";
+    pub const CONCURRENCY: usize = 32;
+    pub const PER_HOST: usize = 2;
+    pub const PER_HOST_DELAY_MS: u64 = 250;
+    pub const CONNECT_TIMEOUT_SECS: u64 = 10;
+    pub const TIMEOUT_SECS: u64 = 30;
+    pub const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+    pub const MAX_REDIRECTS: usize = 5;
+    pub const MIN_INTERVAL_SECS: u64 = 10 * 60;
+    pub const MAX_INTERVAL_SECS: u64 = 24 * 60 * 60;
+    pub const SWEEP_EVERY_SECS: u64 = 30;
+    pub const REQUIRE_VERIFICATION: bool = true;
+    /// The file name looked for in the working directory when `--config` is not given.
+    pub const CONFIG_FILE: &str = "kith.toml";
+}
+
+/// The whole service configuration (`kith.toml`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the database and the index live. `KITH_DATA` overrides it.
+    pub data_dir: PathBuf,
+    /// The curator's tag rules; absent means the built-in defaults.
+    pub tags_file: Option<PathBuf>,
+    pub web: WebConfig,
+    pub crawl: CrawlConfig,
+    pub registration: RegistrationConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Address the web server binds. `KITH_LISTEN` overrides it.
+    pub listen: SocketAddr,
+    /// The URL people reach this hub at (links in feeds, WebSub callbacks). Defaults to
+    /// `http://{listen}/`.
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrawlConfig {
+    /// Requests in flight across all hosts.
+    pub concurrency: usize,
+    /// Requests in flight to one host.
+    pub per_host: usize,
+    /// Minimum gap between two requests to one host, in milliseconds.
+    pub per_host_delay_ms: u64,
+    pub connect_timeout_secs: u64,
+    /// Whole-request timeout, body included.
+    pub timeout_secs: u64,
+    /// Largest body read, after decompression.
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    /// Shortest and longest gap between two polls of one feed.
+    pub min_interval_secs: u64,
+    pub max_interval_secs: u64,
+    /// How often `kith serve` looks for due feeds.
+    pub sweep_every_secs: u64,
+    /// Networks exempt from the private-network block (CIDR notation). Empty by default:
+    /// Kith never fetches loopback, private or link-local addresses unless listed here.
+    pub allowed_networks: Vec<IpNet>,
+    /// Contact URL or address appended to the User-Agent so site owners can reach you.
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationConfig {
+    /// A new blog stays `pending` (crawled, not public) until its owner proves it is theirs.
+    pub require_verification: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from(defaults::DATA_DIR),
+            tags_file: None,
+            web: WebConfig::default(),
+            crawl: CrawlConfig::default(),
+            registration: RegistrationConfig::default(),
+        }
+    }
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+        }
+    }
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: defaults::CONCURRENCY,
+            per_host: defaults::PER_HOST,
+            per_host_delay_ms: defaults::PER_HOST_DELAY_MS,
+            connect_timeout_secs: defaults::CONNECT_TIMEOUT_SECS,
+            timeout_secs: defaults::TIMEOUT_SECS,
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+            max_redirects: defaults::MAX_REDIRECTS,
+            min_interval_secs: defaults::MIN_INTERVAL_SECS,
+            max_interval_secs: defaults::MAX_INTERVAL_SECS,
+            sweep_every_secs: defaults::SWEEP_EVERY_SECS,
+            allowed_networks: Vec::new(),
+            contact: None,
+        }
+    }
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self {
+            require_verification: defaults::REQUIRE_VERIFICATION,
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration the way the CLI does: the given file, else `kith.toml` in
+    /// the working directory if there is one, else the defaults; then the environment
+    /// overrides; then validation.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let mut config = match path {
+            Some(p) => Self::from_file(p)?,
+            None if Path::new(defaults::CONFIG_FILE).is_file() => {
+                Self::from_file(Path::new(defaults::CONFIG_FILE))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|var| std::env::var(var).ok())?;
+        config.validate(path.unwrap_or(Path::new("<defaults>")))?;
+        Ok(config)
+    }
+
+    /// Parses and validates one file, without environment overrides.
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config = Self::from_toml(&text, path)?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Parses TOML text; `path` only labels errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config> {
+        toml::from_str(text).map_err(|e| Error::Parse {
+            path: path.to_owned(),
+            message: crate::rules::describe_toml_error(text, &e),
+        })
+    }
+
+    /// Applies `KITH_DATA` and `KITH_LISTEN`; `lookup` reads a variable (tests pass their own).
+    pub fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(dir) = lookup("KITH_DATA").filter(|s| !s.is_empty()) {
+            self.data_dir = PathBuf::from(dir);
+        }
+        if let Some(listen) = lookup("KITH_LISTEN").filter(|s| !s.is_empty()) {
+            self.web.listen = listen.parse().map_err(|e| Error::Env {
+                var: "KITH_LISTEN",
+                value: listen.clone(),
+                reason: format!("{e}; expected an address such as 127.0.0.1:8080"),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Checks values that parse but make no sense together.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |key: &str, reason: String| {
+            Err(Error::Invalid {
+                path: path.to_owned(),
+                key: key.to_owned(),
+                reason,
+            })
+        };
+        let c = &self.crawl;
+        if self.data_dir.as_os_str().is_empty() {
+            return bad("data_dir", "must not be empty".into());
+        }
+        if c.concurrency == 0 {
+            return bad("crawl.concurrency", "must be at least 1".into());
+        }
+        if c.per_host == 0 {
+            return bad("crawl.per_host", "must be at least 1".into());
+        }
+        if c.per_host > c.concurrency {
+            return bad(
+                "crawl.per_host",
+                format!(
+                    "is {} but crawl.concurrency is only {}; the per-host limit cannot exceed the global one",
+                    c.per_host, c.concurrency
+                ),
+            );
+        }
+        if c.connect_timeout_secs == 0 || c.timeout_secs == 0 {
+            return bad("crawl.timeout_secs", "timeouts must be at least 1 second".into());
+        }
+        if c.connect_timeout_secs > c.timeout_secs {
+            return bad(
+                "crawl.connect_timeout_secs",
+                "must not exceed crawl.timeout_secs".into(),
+            );
+        }
+        if c.max_body_bytes < 1024 {
+            return bad(
+                "crawl.max_body_bytes",
+                format!("is {} bytes; feeds need at least 1024", c.max_body_bytes),
+            );
+        }
+        if c.max_redirects > 20 {
+            return bad("crawl.max_redirects", "must be 20 or fewer".into());
+        }
+        if c.min_interval_secs < 60 {
+            return bad(
+                "crawl.min_interval_secs",
+                "must be at least 60: polling a blog more than once a minute is rude".into(),
+            );
+        }
+        if c.min_interval_secs > c.max_interval_secs {
+            return bad(
+                "crawl.min_interval_secs",
+                format!(
+                    "({}) is larger than crawl.max_interval_secs ({})",
+                    c.min_interval_secs, c.max_interval_secs
+                ),
+            );
+        }
+        if c.sweep_every_secs == 0 {
+            return bad("crawl.sweep_every_secs", "must be at least 1".into());
+        }
+        if let Some(public) = &self.web.public_url {
+            match url::Url::parse(public) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+                Ok(_) => return bad("web.public_url", "must be an http(s) URL with a host".into()),
+                Err(e) => return bad("web.public_url", format!("is not a URL: {e}")),
+            }
+        }
+        Ok(())
+    }
+
+    /// The URL this hub is reached at, always ending in `/`.
+    pub fn public_url(&self) -> String {
+        let mut url = self
+            .web
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}/", self.web.listen));
+        if !url.ends_with('/') {
+            url.push('/');
+        }
+        url
+    }
+
+    /// The SQLite database file inside the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("kith.sqlite3")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        let c = Config::from_toml(text, Path::new("kith.toml"))?;
+        c.validate(Path::new("kith.toml"))?;
+        Ok(c)
+    }
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+        assert_eq!(Config::default().web.listen.to_string(), defaults::LISTEN);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = parse("[crawl]\nconcurency = 3\n").unwrap_err().to_string();
+        assert!(err.contains("concurency"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        let err = parse("dta_dir = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("dta_dir"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        let err = parse("[crawl]\nper_host = \"two\"\n").unwrap_err().to_string();
+        assert!(err.contains("per_host"), "{err}");
+        let err = parse("[web]\nlisten = \"localhost\"\n").unwrap_err().to_string();
+        assert!(err.contains("listen"), "{err}");
+        let err = parse("[crawl]\nallowed_networks = [\"10.0.0.0/33\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("allowed_networks"), "{err}");
+    }
+
+    #[test]
+    fn nonsense_values_are_explained() {
+        for (text, key) in [
+            ("[crawl]\nconcurrency = 0", "crawl.concurrency"),
+            ("[crawl]\nper_host = 9\nconcurrency = 4", "crawl.per_host"),
+            ("[crawl]\nmin_interval_secs = 5", "crawl.min_interval_secs"),
+            (
+                "[crawl]\nmin_interval_secs = 7200\nmax_interval_secs = 3600",
+                "crawl.min_interval_secs",
+            ),
+            ("[crawl]\nmax_body_bytes = 10", "crawl.max_body_bytes"),
+            ("[web]\npublic_url = \"ftp://x\"", "web.public_url"),
+            ("data_dir = \"\"", "data_dir"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn environment_overrides_data_and_listen() {
+        let mut c = Config::default();
+        c.apply_env(|v| match v {
+            "KITH_DATA" => Some("/tmp/k".into()),
+            "KITH_LISTEN" => Some("127.0.0.1:9999".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/k"));
+        assert_eq!(c.web.listen.port(), 9999);
+        let err = c
+            .apply_env(|v| (v == "KITH_LISTEN").then(|| "nowhere".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KITH_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn public_url_defaults_to_the_listener() {
+        let mut c = Config::default();
+        assert_eq!(c.public_url(), "http://127.0.0.1:8080/");
+        c.web.public_url = Some("https://kith.example".into());
+        assert_eq!(c.public_url(), "https://kith.example/");
+    }
+}

@@ -1,0 +1,19 @@
+//! # kith-model: the plain data every stage speaks
+//!
+//! No I/O and no framework types: blogs, their feed's crawl state, posts and the tags on
+//! them. Stages (`crawl`, `store`, `web`, ...) depend on this crate and on `kith-config`,
+//! never on each other, so these types are the contract between them.
+//!
+//! ## Layout
+//! - [`blog`]: [`Blog`], [`BlogStatus`], [`FeedState`] and the derived [`Health`].
+//! - [`post`]: [`NewPost`] (what the crawler hands over), [`Post`] (what readers get back),
+//!   [`PostTag`] and [`TagSource`].
+//! - [`url`]: [`normalize_url`], the one definition of "the same URL" for blogs and feeds.
+
+pub mod blog;
+pub mod post;
+pub mod url;
+
+pub use blog::{Blog, BlogId, BlogStatus, FeedState, Health, NewBlog};
+pub use post::{NewPost, Post, PostId, PostTag, TagSource, content_hash, normalize_tag};
+pub use url::{UrlError, identity_key, normalize_url};

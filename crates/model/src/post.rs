@@ -1,0 +1,172 @@
+//! Posts and the tags on them.
+
+use crate::BlogId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// A post's id in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PostId(pub i64);
+
+impl fmt::Display for PostId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a tag on a post came from. Every tag must be explainable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagSource {
+    /// The feed's own categories: the author said so.
+    Author,
+    /// A curator rule matched.
+    Rule,
+    /// Extracted from the title and text.
+    Extracted,
+}
+
+impl TagSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Author => "author",
+            Self::Rule => "rule",
+            Self::Extracted => "extracted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "author" => Some(Self::Author),
+            "rule" => Some(Self::Rule),
+            "extracted" => Some(Self::Extracted),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TagSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One tag on one post, with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostTag {
+    /// The normalised tag (see [`normalize_tag`]).
+    pub tag: String,
+    pub source: TagSource,
+    /// Confidence in `[0, 1]`; author categories score 1.
+    pub score: f64,
+}
+
+/// A post as the crawler hands it to the store: parsed, sanitised, not yet stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPost {
+    /// The feed's id for the entry (or a stable stand-in when the feed has none).
+    pub guid: String,
+    /// Canonical URL of the post, absolute.
+    pub url: Option<String>,
+    pub title: String,
+    pub author: Option<String>,
+    /// When the author published it (first-seen time when the feed gives no date).
+    pub published: DateTime<Utc>,
+    pub updated: Option<DateTime<Utc>>,
+    /// Sanitised HTML, safe to render as is.
+    pub content_html: String,
+    /// Plain text of the content, for the tagger and the index.
+    pub text: String,
+    /// See [`content_hash`]; used to notice edits and to dedupe entries without ids.
+    pub content_hash: String,
+    /// ISO 639-3 code when detected.
+    pub language: Option<String>,
+    /// The feed's own categories, as the author wrote them.
+    pub categories: Vec<String>,
+}
+
+/// A stored post, as readers see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Post {
+    pub id: PostId,
+    pub blog_id: BlogId,
+    pub blog_title: String,
+    pub blog_url: String,
+    pub feed_url: String,
+    pub guid: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub author: Option<String>,
+    pub published: DateTime<Utc>,
+    pub updated: Option<DateTime<Utc>>,
+    pub content_html: String,
+    pub text: String,
+    pub language: Option<String>,
+    pub tags: Vec<PostTag>,
+}
+
+/// A stable fingerprint of what a reader sees of a post: its title and its plain text.
+pub fn content_hash(title: &str, text: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(title.trim().as_bytes());
+    h.update([0u8]);
+    h.update(text.trim().as_bytes());
+    let digest = h.finalize();
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+    }
+    out
+}
+
+/// The first, simple normal form of a tag: trimmed, lower-cased, with runs of spaces,
+/// `_`, `.` and `/` turned into a single `-`. Returns `None` for a tag with nothing left.
+///
+/// The tagger refines this (Unicode folding, inflection); this is the floor every stored
+/// tag meets so that `Rust`, ` rust ` and `RUST` are one tag from the start.
+pub fn normalize_tag(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut pending_dash = false;
+    for c in raw.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_whitespace() || matches!(c, '-' | '_' | '.' | '/') {
+            pending_dash = !out.is_empty();
+        } else if c.is_control() {
+            continue;
+        } else {
+            if pending_dash {
+                out.push('-');
+                pending_dash = false;
+            }
+            out.push(c);
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_fold_case_and_separators() {
+        assert_eq!(normalize_tag("  Rust ").as_deref(), Some("rust"));
+        assert_eq!(normalize_tag("Machine Learning").as_deref(), Some("machine-learning"));
+        assert_eq!(normalize_tag("node.js").as_deref(), Some("node-js"));
+        assert_eq!(normalize_tag("a__b//c").as_deref(), Some("a-b-c"));
+        assert_eq!(normalize_tag("-lead-").as_deref(), Some("lead"));
+        assert_eq!(normalize_tag(" - _ "), None);
+        assert_eq!(normalize_tag("Ünïcode").as_deref(), Some("ünïcode"));
+    }
+
+    #[test]
+    fn content_hash_sees_title_and_text_apart() {
+        let a = content_hash("ab", "c");
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, content_hash("a", "bc"));
+        assert_eq!(a, content_hash(" ab ", "c\n"));
+    }
+}
