@@ -1,0 +1,137 @@
+//! # kith-store: the source of truth
+//!
+//! Consumes what the crawler found ([`PollResult`]: a feed's new crawl state and its parsed
+//! posts) and registrations ([`NewBlog`]); produces blogs and posts for every reader (web,
+//! export, later the index and hubs).
+//!
+//! Callers see the [`Store`] trait, whose types come from `kith-model` and this crate only:
+//! no SQLite in them, so a PostgreSQL backend can sit behind the same trait for scale-out.
+//! The embedded default is [`SqliteStore`]:
+//! - one thread owns the only write connection; writes are queued to it over a bounded
+//!   channel, so there is never a writer-writer lock fight;
+//! - WAL mode: readers use their own connections (a small pool, on the blocking thread
+//!   pool) and never wait for the writer;
+//! - migrations are numbered SQL files under `migrations/`, embedded in the binary and
+//!   applied in order at open, each in its own transaction, tracked in `schema_migrations`.
+//!
+//! ## Layout
+//! - [`error`]: [`Error`] and [`Result`].
+//! - [`migrate`]: the embedded migrations and how they are applied.
+//! - [`sqlite`]: [`SqliteStore`].
+
+pub mod error;
+pub mod migrate;
+pub mod sqlite;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{Error, Result};
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kith_model::{Blog, BlogId, BlogStatus, FeedState, NewBlog, NewPost, Post, PostId};
+use std::sync::Arc;
+
+/// A shared handle to whichever backend is configured.
+pub type DynStore = Arc<dyn Store>;
+
+/// Everything the rest of Kith asks of storage.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Registers a blog. Fails with [`Error::Duplicate`] when a blog with the same feed
+    /// (after URL normalisation) exists; nothing is changed then.
+    async fn add_blog(&self, blog: NewBlog) -> Result<Blog>;
+    async fn blog(&self, id: BlogId) -> Result<Option<Blog>>;
+    /// The blog whose feed URL or homepage URL is `url` (compared in normal form).
+    async fn find_blog(&self, url: &str) -> Result<Option<Blog>>;
+    /// Every blog, oldest first.
+    async fn blogs(&self) -> Result<Vec<Blog>>;
+    /// Removes a blog with its posts; `false` when there was no such blog.
+    async fn remove_blog(&self, id: BlogId) -> Result<bool>;
+    async fn set_status(&self, id: BlogId, status: BlogStatus) -> Result<()>;
+    /// Blogs the crawler should poll at `now` (polled statuses only), most overdue first.
+    async fn due_blogs(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Blog>>;
+    /// Stores one poll's outcome, its crawl state and its posts, atomically: after a
+    /// crash either all of it is there or none of it.
+    async fn record_poll(&self, poll: PollResult) -> Result<IngestStats>;
+    /// Posts newest first, after `query.before` when given.
+    async fn latest_posts(&self, query: PostQuery) -> Result<Vec<Post>>;
+    /// Posts in storage order after `after` (exclusive): a stable walk for exports.
+    async fn posts_after(&self, after: Option<PostId>, limit: usize) -> Result<Vec<Post>>;
+    async fn counts(&self) -> Result<Counts>;
+}
+
+/// What one poll of one feed produced.
+#[derive(Debug, Clone)]
+pub struct PollResult {
+    pub blog_id: BlogId,
+    /// The feed's crawl state after this poll, written as given.
+    pub state: FeedState,
+    /// The feed's title when it gave one; replaces the stored title.
+    pub title: Option<String>,
+    /// A status change, such as `Gone` after a 410.
+    pub status: Option<BlogStatus>,
+    /// Entries of the feed; known ones are updated when their content changed.
+    pub posts: Vec<NewPost>,
+}
+
+
+impl PollResult {
+    /// A poll that changes only the crawl state.
+    pub fn new(blog_id: BlogId, state: FeedState) -> Self {
+        Self {
+            blog_id,
+            state,
+            title: None,
+            status: None,
+            posts: Vec::new(),
+        }
+    }
+}
+
+/// What [`Store::record_poll`] did with the posts it was given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestStats {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl std::ops::AddAssign for IngestStats {
+    fn add_assign(&mut self, o: Self) {
+        self.new += o.new;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+    }
+}
+
+/// Which posts [`Store::latest_posts`] returns.
+#[derive(Debug, Clone)]
+pub struct PostQuery {
+    pub limit: usize,
+    /// Keyset cursor: only posts strictly older than this (published, id).
+    pub before: Option<(DateTime<Utc>, PostId)>,
+    pub blog: Option<BlogId>,
+    /// Only posts of verified blogs (what the public sees).
+    pub public_only: bool,
+}
+
+impl Default for PostQuery {
+    fn default() -> Self {
+        Self {
+            limit: 50,
+            before: None,
+            blog: None,
+            public_only: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub blogs: u64,
+    pub posts: u64,
+    pub tags: u64,
+}

@@ -1,0 +1,608 @@
+//! The embedded SQLite backend.
+
+use crate::{Counts, Error, IngestStats, PollResult, PostQuery, Result, Store, migrate};
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use kith_model::{
+    Blog, BlogId, BlogStatus, FeedState, NewBlog, NewPost, Post, PostId, PostTag, TagSource,
+    identity_key, normalize_tag, normalize_url,
+};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+
+/// Writes queued for the writer thread before callers wait.
+const WRITE_QUEUE: usize = 256;
+/// Idle read connections kept for reuse.
+const READ_POOL: usize = 8;
+/// How long a connection waits on a lock before failing (only checkpoints and the
+/// migration at open can contend).
+pub(crate) const BUSY_TIMEOUT_MS: u64 = 5_000;
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// SQLite behind the [`Store`] trait: one writer thread, pooled readers, WAL.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applies pending migrations and
+    /// starts the writer thread. Must be called inside a Tokio runtime.
+    pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref().to_owned();
+        let open_err = |message: String| Error::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        }
+        let p = path.clone();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+            let mut conn = Connection::open(&p).map_err(|e| Error::Open {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })?;
+            configure(&conn, false)?;
+            migrate::apply(&mut conn)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| open_err(e.to_string()))??;
+
+        let (tx, mut rx) = mpsc::channel::<Job>(WRITE_QUEUE);
+        std::thread::Builder::new()
+            .name("kith-sqlite-writer".into())
+            .spawn(move || {
+                let mut conn = conn;
+                while let Some(job) = rx.blocking_recv() {
+                    job(&mut conn);
+                }
+                // All handles dropped: checkpoint so the WAL does not outlive us.
+                let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            })
+            .map_err(|e| open_err(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: tx,
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on the writer thread, in order with every other write.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        self.inner.writer.send(job).await.map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Runs `f` on a pooled read connection on the blocking pool. Readers see the last
+    /// committed state and never wait for the writer (WAL).
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().ok().and_then(|mut p| p.pop());
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_reader(&inner.path)?,
+            };
+            let out = f(&conn);
+            if let Ok(mut pool) = inner.readers.lock()
+                && pool.len() < READ_POOL
+            {
+                pool.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|_| Error::Closed)?
+    }
+}
+
+fn configure(conn: &Connection, reader: bool) -> Result<()> {
+    let ctx = "configuring the connection";
+    conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+        .map_err(Error::backend(ctx))?;
+    if !reader {
+        // WAL: readers keep reading while the writer commits. NORMAL sync is durable
+        // against a killed process (not a power cut), which is the promise we make.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(Error::backend(ctx))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Backend {
+                context: ctx,
+                message: format!("journal_mode is {mode}, not wal"),
+            });
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(Error::backend(ctx))?;
+    } else {
+        conn.pragma_update(None, "query_only", "ON")
+            .map_err(Error::backend(ctx))?;
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(Error::backend(ctx))?;
+    Ok(())
+}
+
+fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|e| Error::Open {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    configure(&conn, true)?;
+    Ok(conn)
+}
+
+/// Fixed-width RFC 3339 UTC, so that text order is time order.
+pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_time(idx: usize, s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn get_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let s: String = row.get(idx)?;
+    parse_time(idx, &s)
+}
+
+fn get_opt_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let s: Option<String> = row.get(idx)?;
+    s.map(|s| parse_time(idx, &s)).transpose()
+}
+
+const BLOG_COLUMNS: &str = "b.id, b.homepage_url, b.feed_url, b.title, b.status, b.verification_token, b.added_at,
+     f.etag, f.last_modified, f.next_check_at, f.consecutive_errors, f.last_status, f.last_error,
+     f.last_checked_at, f.last_success_at";
+
+fn blog_from_row(row: &Row<'_>) -> rusqlite::Result<Blog> {
+    let status: String = row.get(4)?;
+    let status = status.parse::<BlogStatus>().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(Blog {
+        id: BlogId(row.get(0)?),
+        homepage_url: row.get(1)?,
+        feed_url: row.get(2)?,
+        title: row.get(3)?,
+        status,
+        verification_token: row.get(5)?,
+        added_at: get_time(row, 6)?,
+        feed: FeedState {
+            etag: row.get(7)?,
+            last_modified: row.get(8)?,
+            next_check_at: get_opt_time(row, 9)?,
+            consecutive_errors: row.get::<_, Option<u32>>(10)?.unwrap_or(0),
+            last_status: row.get(11)?,
+            last_error: row.get(12)?,
+            last_checked_at: get_opt_time(row, 13)?,
+            last_success_at: get_opt_time(row, 14)?,
+        },
+    })
+}
+
+fn select_blogs(conn: &Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<Blog>> {
+    let sql = format!(
+        "SELECT {BLOG_COLUMNS} FROM blogs b LEFT JOIN feed_state f ON f.blog_id = b.id {filter}"
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(Error::backend("reading blogs"))?;
+    let rows = stmt
+        .query_map(params, blog_from_row)
+        .map_err(Error::backend("reading blogs"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::backend("reading blogs"))
+}
+
+const POST_COLUMNS: &str = "p.id, p.blog_id, b.title, b.homepage_url, b.feed_url, p.guid, p.url, p.title, p.author,
+     p.published, p.updated, p.content_html, p.text, p.language";
+
+fn post_from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
+    Ok(Post {
+        id: PostId(row.get(0)?),
+        blog_id: BlogId(row.get(1)?),
+        blog_title: row.get(2)?,
+        blog_url: row.get(3)?,
+        feed_url: row.get(4)?,
+        guid: row.get(5)?,
+        url: row.get(6)?,
+        title: row.get(7)?,
+        author: row.get(8)?,
+        published: get_time(row, 9)?,
+        updated: get_opt_time(row, 10)?,
+        content_html: row.get(11)?,
+        text: row.get(12)?,
+        language: row.get(13)?,
+        tags: Vec::new(),
+    })
+}
+
+/// Fills in the tags of `posts` with one query, best first within each source order.
+fn attach_tags(conn: &Connection, posts: &mut [Post]) -> Result<()> {
+    if posts.is_empty() {
+        return Ok(());
+    }
+    let ctx = "reading post tags";
+    let placeholders = vec!["?"; posts.len()].join(",");
+    let sql = format!(
+        "SELECT pt.post_id, t.name, pt.source, pt.score FROM post_tags pt JOIN tags t ON t.id = pt.tag_id
+         WHERE pt.post_id IN ({placeholders})
+         ORDER BY pt.post_id, pt.score DESC, t.name"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
+    let ids: Vec<i64> = posts.iter().map(|p| p.id.0).collect();
+    let mut by_post: HashMap<i64, Vec<PostTag>> = HashMap::new();
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(ids.iter()), |r| {
+            let source: String = r.get(2)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                PostTag {
+                    tag: r.get(1)?,
+                    source: TagSource::parse(&source).unwrap_or(TagSource::Extracted),
+                    score: r.get(3)?,
+                },
+            ))
+        })
+        .map_err(Error::backend(ctx))?;
+    for row in rows {
+        let (id, tag) = row.map_err(Error::backend(ctx))?;
+        by_post.entry(id).or_default().push(tag);
+    }
+    for p in posts.iter_mut() {
+        p.tags = by_post.remove(&p.id.0).unwrap_or_default();
+    }
+    Ok(())
+}
+
+fn select_posts(conn: &Connection, filter: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<Post>> {
+    let ctx = "reading posts";
+    let sql = format!("SELECT {POST_COLUMNS} FROM posts p JOIN blogs b ON b.id = p.blog_id {filter}");
+    let mut stmt = conn.prepare_cached(&sql).map_err(Error::backend(ctx))?;
+    let mut posts = stmt
+        .query_map(params, post_from_row)
+        .map_err(Error::backend(ctx))?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::backend(ctx))?;
+    attach_tags(conn, &mut posts)?;
+    Ok(posts)
+}
+
+/// Inserts or updates one post and its author tags; returns what happened.
+fn upsert_post(tx: &rusqlite::Transaction<'_>, blog: BlogId, post: &NewPost, now: &str) -> Result<Outcome> {
+    let ctx = "storing a post";
+    let existing: Option<(i64, String)> = tx
+        .prepare_cached("SELECT id, content_hash FROM posts WHERE blog_id = ?1 AND guid = ?2")
+        .and_then(|mut s| s.query_row(params![blog.0, post.guid], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(Error::backend(ctx))?;
+    let (id, outcome) = match existing {
+        Some((_, hash)) if hash == post.content_hash => return Ok(Outcome::Unchanged),
+        Some((id, _)) => {
+            tx.prepare_cached(
+                "UPDATE posts SET url = ?2, title = ?3, author = ?4, updated = ?5, content_html = ?6,
+                     text = ?7, content_hash = ?8, language = ?9, changed_at = ?10
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    post.url,
+                    post.title,
+                    post.author,
+                    post.updated.map(fmt_time),
+                    post.content_html,
+                    post.text,
+                    post.content_hash,
+                    post.language,
+                    now
+                ])
+            })
+            .map_err(Error::backend(ctx))?;
+            tx.prepare_cached("DELETE FROM post_tags WHERE post_id = ?1 AND source = 'author'")
+                .and_then(|mut s| s.execute([id]))
+                .map_err(Error::backend(ctx))?;
+            (id, Outcome::Updated)
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO posts (blog_id, guid, url, title, author, published, updated, content_html,
+                     text, content_hash, language, first_seen_at, changed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    blog.0,
+                    post.guid,
+                    post.url,
+                    post.title,
+                    post.author,
+                    fmt_time(post.published),
+                    post.updated.map(fmt_time),
+                    post.content_html,
+                    post.text,
+                    post.content_hash,
+                    post.language,
+                    now
+                ])
+            })
+            .map_err(Error::backend(ctx))?;
+            (tx.last_insert_rowid(), Outcome::New)
+        }
+    };
+    for raw in &post.categories {
+        let Some(name) = normalize_tag(raw) else { continue };
+        tx.prepare_cached("INSERT INTO tags (name, display) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING")
+            .and_then(|mut s| s.execute(params![name, raw.trim()]))
+            .map_err(Error::backend(ctx))?;
+        tx.prepare_cached(
+            "INSERT INTO post_tags (post_id, tag_id, source, score, reason)
+             SELECT ?1, id, 'author', 1.0, ?3 FROM tags WHERE name = ?2
+             ON CONFLICT DO NOTHING",
+        )
+        .and_then(|mut s| s.execute(params![id, name, format!("feed category {:?}", raw.trim())]))
+        .map_err(Error::backend(ctx))?;
+    }
+    Ok(outcome)
+}
+
+enum Outcome {
+    New,
+    Updated,
+    Unchanged,
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn add_blog(&self, blog: NewBlog) -> Result<Blog> {
+        let key = normalize_url(&blog.feed_url)
+            .map(|u| identity_key(&u))
+            .unwrap_or_else(|_| blog.feed_url.clone());
+        self.write(move |conn| {
+            let ctx = "adding a blog";
+            let tx = conn.transaction().map_err(Error::backend(ctx))?;
+            let existing: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT id, feed_url FROM blogs WHERE feed_key = ?1",
+                    [&key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(Error::backend(ctx))?;
+            if let Some((id, feed_url)) = existing {
+                return Err(Error::Duplicate {
+                    existing: BlogId(id),
+                    feed_url,
+                });
+            }
+            tx.execute(
+                "INSERT INTO blogs (homepage_url, feed_url, feed_key, title, status, verification_token, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    blog.homepage_url,
+                    blog.feed_url,
+                    key,
+                    blog.title,
+                    blog.status.as_str(),
+                    blog.verification_token,
+                    fmt_time(Utc::now())
+                ],
+            )
+            .map_err(Error::backend(ctx))?;
+            let id = tx.last_insert_rowid();
+            tx.execute("INSERT INTO feed_state (blog_id) VALUES (?1)", [id])
+                .map_err(Error::backend(ctx))?;
+            let blog = select_blogs(&tx, "WHERE b.id = ?1", [id])?
+                .pop()
+                .ok_or(Error::NoSuchBlog(BlogId(id)))?;
+            tx.commit().map_err(Error::backend(ctx))?;
+            Ok(blog)
+        })
+        .await
+    }
+
+    async fn blog(&self, id: BlogId) -> Result<Option<Blog>> {
+        self.read(move |c| Ok(select_blogs(c, "WHERE b.id = ?1", [id.0])?.pop())).await
+    }
+
+    async fn find_blog(&self, url: &str) -> Result<Option<Blog>> {
+        let Ok(u) = normalize_url(url) else {
+            return Ok(None);
+        };
+        let key = identity_key(&u);
+        let homepage = u.to_string();
+        self.read(move |c| {
+            Ok(select_blogs(
+                c,
+                "WHERE b.feed_key = ?1 OR b.homepage_url = ?2 ORDER BY b.feed_key = ?1 DESC, b.id LIMIT 1",
+                params![key, homepage],
+            )?
+            .pop())
+        })
+        .await
+    }
+
+    async fn blogs(&self) -> Result<Vec<Blog>> {
+        self.read(|c| select_blogs(c, "ORDER BY b.id", [])).await
+    }
+
+    async fn remove_blog(&self, id: BlogId) -> Result<bool> {
+        self.write(move |c| {
+            let n = c
+                .execute("DELETE FROM blogs WHERE id = ?1", [id.0])
+                .map_err(Error::backend("removing a blog"))?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn set_status(&self, id: BlogId, status: BlogStatus) -> Result<()> {
+        self.write(move |c| {
+            let n = c
+                .execute("UPDATE blogs SET status = ?2 WHERE id = ?1", params![id.0, status.as_str()])
+                .map_err(Error::backend("changing a blog's status"))?;
+            if n == 0 { Err(Error::NoSuchBlog(id)) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn due_blogs(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Blog>> {
+        let now = fmt_time(now);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            select_blogs(
+                c,
+                "WHERE b.status IN ('pending', 'verified')
+                   AND (f.next_check_at IS NULL OR f.next_check_at <= ?1)
+                 ORDER BY f.next_check_at IS NOT NULL, f.next_check_at, b.id
+                 LIMIT ?2",
+                params![now, limit],
+            )
+        })
+        .await
+    }
+
+    async fn record_poll(&self, poll: PollResult) -> Result<IngestStats> {
+        self.write(move |conn| {
+            let ctx = "recording a poll";
+            let now = fmt_time(Utc::now());
+            let tx = conn.transaction().map_err(Error::backend(ctx))?;
+            let s = &poll.state;
+            let n = tx
+                .execute(
+                    "UPDATE feed_state SET etag = ?2, last_modified = ?3, next_check_at = ?4,
+                         consecutive_errors = ?5, last_status = ?6, last_error = ?7,
+                         last_checked_at = ?8, last_success_at = ?9
+                     WHERE blog_id = ?1",
+                    params![
+                        poll.blog_id.0,
+                        s.etag,
+                        s.last_modified,
+                        s.next_check_at.map(fmt_time),
+                        s.consecutive_errors,
+                        s.last_status,
+                        s.last_error,
+                        s.last_checked_at.map(fmt_time),
+                        s.last_success_at.map(fmt_time)
+                    ],
+                )
+                .map_err(Error::backend(ctx))?;
+            if n == 0 {
+                // Removed while it was being polled: drop the result.
+                return Err(Error::NoSuchBlog(poll.blog_id));
+            }
+            if let Some(title) = poll.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                tx.execute("UPDATE blogs SET title = ?2 WHERE id = ?1", params![poll.blog_id.0, title])
+                    .map_err(Error::backend(ctx))?;
+            }
+            if let Some(status) = poll.status {
+                tx.execute(
+                    "UPDATE blogs SET status = ?2 WHERE id = ?1",
+                    params![poll.blog_id.0, status.as_str()],
+                )
+                .map_err(Error::backend(ctx))?;
+            }
+            let mut stats = IngestStats::default();
+            for post in &poll.posts {
+                match upsert_post(&tx, poll.blog_id, post, &now)? {
+                    Outcome::New => stats.new += 1,
+                    Outcome::Updated => stats.updated += 1,
+                    Outcome::Unchanged => stats.unchanged += 1,
+                }
+            }
+            tx.commit().map_err(Error::backend(ctx))?;
+            Ok(stats)
+        })
+        .await
+    }
+
+    async fn latest_posts(&self, q: PostQuery) -> Result<Vec<Post>> {
+        self.read(move |c| {
+            let mut filter = String::from("WHERE 1 = 1");
+            let mut args: Vec<Box<dyn rusqlite::ToSql + Send>> = Vec::new();
+            if q.public_only {
+                filter.push_str(" AND b.status = 'verified'");
+            }
+            if let Some(blog) = q.blog {
+                args.push(Box::new(blog.0));
+                filter.push_str(&format!(" AND p.blog_id = ?{}", args.len()));
+            }
+            if let Some((published, id)) = q.before {
+                args.push(Box::new(fmt_time(published)));
+                args.push(Box::new(id.0));
+                let (a, b) = (args.len() - 1, args.len());
+                filter.push_str(&format!(" AND (p.published, p.id) < (?{a}, ?{b})"));
+            }
+            args.push(Box::new(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+            filter.push_str(&format!(" ORDER BY p.published DESC, p.id DESC LIMIT ?{}", args.len()));
+            let refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref() as &dyn rusqlite::ToSql).collect();
+            select_posts(c, &filter, &refs)
+        })
+        .await
+    }
+
+    async fn posts_after(&self, after: Option<PostId>, limit: usize) -> Result<Vec<Post>> {
+        let after = after.map_or(0, |p| p.0);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| select_posts(c, "WHERE p.id > ?1 ORDER BY p.id LIMIT ?2", &[&after, &limit]))
+            .await
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT (SELECT COUNT(*) FROM blogs), (SELECT COUNT(*) FROM posts), (SELECT COUNT(*) FROM tags)",
+                [],
+                |r| {
+                    Ok(Counts {
+                        blogs: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
+                        posts: r.get::<_, i64>(1)?.try_into().unwrap_or(0),
+                        tags: r.get::<_, i64>(2)?.try_into().unwrap_or(0),
+                    })
+                },
+            )
+            .map_err(Error::backend("counting"))
+        })
+        .await
+    }
+}

@@ -1,0 +1,255 @@
+//! The SQLite backend against a real file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+use chrono::Duration;
+use crate::sqlite::BUSY_TIMEOUT_MS;
+use kith_model::{NewPost, TagSource, content_hash};
+use rusqlite::Connection;
+
+fn new_blog(n: usize) -> NewBlog {
+    NewBlog {
+        homepage_url: format!("https://blog{n}.example/"),
+        feed_url: format!("https://blog{n}.example/feed.xml"),
+        title: format!("Blog {n}"),
+        status: BlogStatus::Verified,
+        verification_token: format!("token{n}"),
+    }
+}
+
+fn post(guid: &str, body: &str, hours_ago: i64, cats: &[&str]) -> NewPost {
+    let title = format!("Post {guid}");
+    NewPost {
+        guid: guid.into(),
+        url: Some(format!("https://blog.example/{guid}")),
+        content_hash: content_hash(&title, body),
+        title,
+        author: Some("Ada".into()),
+        published: Utc::now() - Duration::hours(hours_ago),
+        updated: None,
+        content_html: format!("<p>{body}</p>"),
+        text: body.into(),
+        language: Some("eng".into()),
+        categories: cats.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+fn polled(blog: BlogId, posts: Vec<NewPost>) -> PollResult {
+    let now = Utc::now();
+    PollResult {
+        blog_id: blog,
+        state: FeedState {
+            etag: Some("\"v1\"".into()),
+            last_checked_at: Some(now),
+            last_success_at: Some(now),
+            last_status: Some(200),
+            next_check_at: Some(now + Duration::minutes(30)),
+            ..FeedState::default()
+        },
+        title: Some("Polled title".into()),
+        status: None,
+        posts,
+    }
+}
+
+async fn open(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::open(dir.path().join("kith.sqlite3")).await.unwrap()
+}
+
+#[tokio::test]
+async fn migrations_run_once_and_refuse_a_newer_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kith.sqlite3");
+    drop(SqliteStore::open(&path).await.unwrap());
+    let mut conn = Connection::open(&path).unwrap();
+    assert_eq!(migrate::current_version(&conn).unwrap(), migrate::latest_version());
+    assert_eq!(migrate::apply(&mut conn).unwrap(), 0, "a second open applies nothing");
+    conn.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path).await.unwrap_err();
+    assert!(matches!(err, Error::TooNew { found: 999, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_same_feed_under_another_spelling_is_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let first = store.add_blog(new_blog(1)).await.unwrap();
+    let mut again = new_blog(1);
+    again.feed_url = "http://www.blog1.example/feed.xml/".into();
+    again.title = "Other".into();
+    match store.add_blog(again).await {
+        Err(Error::Duplicate { existing, .. }) => assert_eq!(existing, first.id),
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    let blogs = store.blogs().await.unwrap();
+    assert_eq!(blogs.len(), 1);
+    assert_eq!(blogs[0].title, "Blog 1", "the duplicate changed nothing");
+    let found = store.find_blog("https://blog1.example").await.unwrap();
+    assert_eq!(found.map(|b| b.id), Some(first.id), "found by homepage");
+    let found = store.find_blog("http://blog1.example/feed.xml").await.unwrap();
+    assert_eq!(found.map(|b| b.id), Some(first.id), "found by feed");
+}
+
+#[tokio::test]
+async fn polls_insert_update_and_skip_posts_with_their_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let blog = store.add_blog(new_blog(1)).await.unwrap();
+    let stats = store
+        .record_poll(polled(
+            blog.id,
+            vec![post("a", "one", 2, &["Rust", "Async IO"]), post("b", "two", 1, &[])],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(stats, IngestStats { new: 2, updated: 0, unchanged: 0 });
+    let stats = store
+        .record_poll(polled(
+            blog.id,
+            vec![post("a", "one, edited", 2, &["rust"]), post("b", "two", 1, &[])],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(stats, IngestStats { new: 0, updated: 1, unchanged: 1 });
+
+    let posts = store.latest_posts(PostQuery::default()).await.unwrap();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].guid, "b", "newest first");
+    let a = &posts[1];
+    assert_eq!(a.text, "one, edited");
+    let tags: Vec<_> = a.tags.iter().map(|t| (t.tag.as_str(), t.source)).collect();
+    assert_eq!(tags, vec![("rust", TagSource::Author)], "edit replaced the author tags");
+
+    let b = store.blog(blog.id).await.unwrap().unwrap();
+    assert_eq!(b.title, "Polled title");
+    assert_eq!(b.feed.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(b.health(), kith_model::Health::Ok);
+    assert_eq!(store.counts().await.unwrap(), Counts { blogs: 1, posts: 2, tags: 2 });
+}
+
+#[tokio::test]
+async fn posts_of_unverified_blogs_are_not_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let mut nb = new_blog(1);
+    nb.status = BlogStatus::Pending;
+    let blog = store.add_blog(nb).await.unwrap();
+    store.record_poll(polled(blog.id, vec![post("a", "x", 1, &[])])).await.unwrap();
+    assert!(store.latest_posts(PostQuery::default()).await.unwrap().is_empty());
+    let all = PostQuery { public_only: false, ..PostQuery::default() };
+    assert_eq!(store.latest_posts(all).await.unwrap().len(), 1);
+    store.set_status(blog.id, BlogStatus::Verified).await.unwrap();
+    assert_eq!(store.latest_posts(PostQuery::default()).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn keyset_pages_walk_every_post_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let blog = store.add_blog(new_blog(1)).await.unwrap();
+    let posts: Vec<_> = (0..25).map(|i| post(&format!("p{i}"), "x", i % 7, &[])).collect();
+    store.record_poll(polled(blog.id, posts)).await.unwrap();
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .latest_posts(PostQuery { limit: 10, before, ..PostQuery::default() })
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some((last.published, last.id));
+        seen.extend(page.iter().map(|p| (p.published, p.id)));
+    }
+    assert_eq!(seen.len(), 25);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "strictly newest first");
+    let mut walked = 0;
+    let mut after = None;
+    while let Some(last) = store.posts_after(after, 7).await.unwrap().last() {
+        walked += store.posts_after(after, 7).await.unwrap().len();
+        after = Some(last.id);
+    }
+    assert_eq!(walked, 25);
+}
+
+#[tokio::test]
+async fn due_blogs_skip_paused_and_future_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let a = store.add_blog(new_blog(1)).await.unwrap();
+    let b = store.add_blog(new_blog(2)).await.unwrap();
+    let c = store.add_blog(new_blog(3)).await.unwrap();
+    store.set_status(c.id, BlogStatus::Paused).await.unwrap();
+    let due: Vec<_> = store.due_blogs(Utc::now(), 10).await.unwrap().iter().map(|b| b.id).collect();
+    assert_eq!(due, vec![a.id, b.id]);
+    store.record_poll(polled(a.id, vec![])).await.unwrap();
+    let due: Vec<_> = store.due_blogs(Utc::now(), 10).await.unwrap().iter().map(|b| b.id).collect();
+    assert_eq!(due, vec![b.id], "a is scheduled 30 minutes out");
+    let later = Utc::now() + Duration::hours(1);
+    assert_eq!(store.due_blogs(later, 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn removing_a_blog_removes_its_posts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let a = store.add_blog(new_blog(1)).await.unwrap();
+    store.record_poll(polled(a.id, vec![post("a", "x", 1, &["t"])])).await.unwrap();
+    assert!(store.remove_blog(a.id).await.unwrap());
+    assert!(!store.remove_blog(a.id).await.unwrap());
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.blogs, counts.posts), (0, 0));
+    let err = store.record_poll(polled(a.id, vec![])).await.unwrap_err();
+    assert!(matches!(err, Error::NoSuchBlog(_)), "{err}");
+}
+
+#[tokio::test]
+async fn committed_posts_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir).await;
+        let a = store.add_blog(new_blog(1)).await.unwrap();
+        store.record_poll(polled(a.id, vec![post("a", "x", 1, &["t"])])).await.unwrap();
+    }
+    let store = open(&dir).await;
+    assert_eq!(store.counts().await.unwrap().posts, 1);
+    assert_eq!(store.latest_posts(PostQuery::default()).await.unwrap()[0].tags.len(), 1);
+}
+
+/// Another connection holds the write lock mid-transaction; our readers still answer, with
+/// the last committed state, and our next write goes through once the lock is released.
+#[tokio::test]
+async fn readers_do_not_wait_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    store.add_blog(new_blog(1)).await.unwrap();
+
+    let raw = Connection::open(store.path()).unwrap();
+    raw.execute_batch("BEGIN IMMEDIATE").unwrap();
+    raw.execute(
+        "INSERT INTO blogs (homepage_url, feed_url, feed_key, title, status, verification_token, added_at)
+         VALUES ('h', 'f', 'k', 't', 'verified', 'x', '2026-01-01T00:00:00.000000Z')",
+        [],
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let blogs = store.blogs().await.unwrap();
+    assert_eq!(blogs.len(), 1, "uncommitted rows are invisible");
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(BUSY_TIMEOUT_MS / 2),
+        "the read waited for the lock: {:?}",
+        started.elapsed()
+    );
+    let pending_write = tokio::spawn({
+        let store = store.clone();
+        async move { store.add_blog(new_blog(2)).await }
+    });
+    raw.execute_batch("COMMIT").unwrap();
+    pending_write.await.unwrap().unwrap();
+    assert_eq!(store.blogs().await.unwrap().len(), 3);
+}
