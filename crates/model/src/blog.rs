@@ -115,6 +115,8 @@ pub struct FeedState {
     pub last_error: Option<String>,
     pub last_checked_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
+    /// The feed's polling interval learnt from its posting rhythm, in seconds.
+    pub interval_secs: Option<u64>,
 }
 
 impl FeedState {

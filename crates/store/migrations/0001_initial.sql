@@ -27,7 +27,8 @@ CREATE TABLE feed_state (
     last_status        INTEGER,       -- HTTP status of the last poll, NULL if none came back
     last_error         TEXT,          -- human reason, NULL after a success
     last_checked_at    TEXT,
-    last_success_at    TEXT
+    last_success_at    TEXT,
+    interval_secs      INTEGER        -- learnt from the feed's posting rhythm
 );
 CREATE INDEX feed_state_next_check_at ON feed_state (next_check_at);
 

@@ -31,7 +31,9 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kith_model::{Blog, BlogId, BlogStatus, FeedState, NewBlog, NewPost, Post, PostId};
+pub use kith_model::{IngestStats, PollResult};
+
+use kith_model::{Blog, BlogId, BlogStatus, NewBlog, Post, PostId};
 use std::sync::Arc;
 
 /// A shared handle to whichever backend is configured.
@@ -61,50 +63,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Posts in storage order after `after` (exclusive): a stable walk for exports.
     async fn posts_after(&self, after: Option<PostId>, limit: usize) -> Result<Vec<Post>>;
     async fn counts(&self) -> Result<Counts>;
-}
-
-/// What one poll of one feed produced.
-#[derive(Debug, Clone)]
-pub struct PollResult {
-    pub blog_id: BlogId,
-    /// The feed's crawl state after this poll, written as given.
-    pub state: FeedState,
-    /// The feed's title when it gave one; replaces the stored title.
-    pub title: Option<String>,
-    /// A status change, such as `Gone` after a 410.
-    pub status: Option<BlogStatus>,
-    /// Entries of the feed; known ones are updated when their content changed.
-    pub posts: Vec<NewPost>,
-}
-
-
-impl PollResult {
-    /// A poll that changes only the crawl state.
-    pub fn new(blog_id: BlogId, state: FeedState) -> Self {
-        Self {
-            blog_id,
-            state,
-            title: None,
-            status: None,
-            posts: Vec::new(),
-        }
-    }
-}
-
-/// What [`Store::record_poll`] did with the posts it was given.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IngestStats {
-    pub new: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-}
-
-impl std::ops::AddAssign for IngestStats {
-    fn add_assign(&mut self, o: Self) {
-        self.new += o.new;
-        self.updated += o.updated;
-        self.unchanged += o.unchanged;
-    }
 }
 
 /// Which posts [`Store::latest_posts`] returns.

@@ -195,7 +195,7 @@ fn get_opt_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<U
 
 const BLOG_COLUMNS: &str = "b.id, b.homepage_url, b.feed_url, b.title, b.status, b.verification_token, b.added_at,
      f.etag, f.last_modified, f.next_check_at, f.consecutive_errors, f.last_status, f.last_error,
-     f.last_checked_at, f.last_success_at";
+     f.last_checked_at, f.last_success_at, f.interval_secs";
 
 fn blog_from_row(row: &Row<'_>) -> rusqlite::Result<Blog> {
     let status: String = row.get(4)?;
@@ -219,6 +219,7 @@ fn blog_from_row(row: &Row<'_>) -> rusqlite::Result<Blog> {
             last_error: row.get(12)?,
             last_checked_at: get_opt_time(row, 13)?,
             last_success_at: get_opt_time(row, 14)?,
+            interval_secs: row.get::<_, Option<i64>>(15)?.and_then(|s| u64::try_from(s).ok()),
         },
     })
 }
@@ -512,7 +513,7 @@ impl Store for SqliteStore {
                 .execute(
                     "UPDATE feed_state SET etag = ?2, last_modified = ?3, next_check_at = ?4,
                          consecutive_errors = ?5, last_status = ?6, last_error = ?7,
-                         last_checked_at = ?8, last_success_at = ?9
+                         last_checked_at = ?8, last_success_at = ?9, interval_secs = ?10
                      WHERE blog_id = ?1",
                     params![
                         poll.blog_id.0,
@@ -523,7 +524,8 @@ impl Store for SqliteStore {
                         s.last_status,
                         s.last_error,
                         s.last_checked_at.map(fmt_time),
-                        s.last_success_at.map(fmt_time)
+                        s.last_success_at.map(fmt_time),
+                        s.interval_secs.and_then(|v| i64::try_from(v).ok())
                     ],
                 )
                 .map_err(Error::backend(ctx))?;

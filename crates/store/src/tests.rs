@@ -5,7 +5,7 @@
 use super::*;
 use chrono::Duration;
 use crate::sqlite::BUSY_TIMEOUT_MS;
-use kith_model::{NewPost, TagSource, content_hash};
+use kith_model::{FeedState, NewPost, TagSource, content_hash};
 use rusqlite::Connection;
 
 fn new_blog(n: usize) -> NewBlog {
