@@ -13,9 +13,9 @@
 //! loads both.
 //!
 //! ## Layout
-//! - [`service`]: [`Config`] and its sections.
-//! - [`rules`]: [`TagRules`].
-//! - [`error`]: [`Error`], shared by both.
+//! - [`service`] — [`Config`] and its sections.
+//! - [`rules`] — [`TagRules`].
+//! - [`error`] — [`Error`], shared by both.
 
 pub mod error;
 pub mod rules;
@@ -32,7 +32,9 @@ mod examples {
     use std::path::PathBuf;
 
     fn example(name: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config").join(name)
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../config")
+            .join(name)
     }
 
     /// The example service file is valid and documents exactly the defaults.
@@ -47,12 +49,28 @@ mod examples {
     fn kith_example_documents_every_key() {
         let text = std::fs::read_to_string(example("kith.example.toml")).unwrap();
         for key in [
-            "data_dir", "tags_file", "listen", "public_url", "concurrency", "per_host",
-            "per_host_delay_ms", "connect_timeout_secs", "timeout_secs", "max_body_bytes",
-            "max_redirects", "min_interval_secs", "max_interval_secs", "sweep_every_secs",
-            "allowed_networks", "contact", "require_verification",
+            "data_dir",
+            "tags_file",
+            "listen",
+            "public_url",
+            "concurrency",
+            "per_host",
+            "per_host_delay_ms",
+            "connect_timeout_secs",
+            "timeout_secs",
+            "max_body_bytes",
+            "max_redirects",
+            "min_interval_secs",
+            "max_interval_secs",
+            "sweep_every_secs",
+            "allowed_networks",
+            "contact",
+            "require_verification",
         ] {
-            assert!(text.contains(&format!("{key} =")), "{key} is not documented");
+            assert!(
+                text.contains(&format!("{key} =")),
+                "{key} is not documented"
+            );
         }
     }
 

@@ -191,7 +191,11 @@ impl TagRules {
         let mut out: Vec<String> = defaults
             .iter()
             .map(|s| (*s).to_owned())
-            .chain(self.stop_tags.iter().filter_map(|s| normalize_tag(s.get_ref())))
+            .chain(
+                self.stop_tags
+                    .iter()
+                    .filter_map(|s| normalize_tag(s.get_ref())),
+            )
             .collect();
         out.sort();
         out.dedup();
@@ -272,7 +276,9 @@ impl TagRules {
                 return Err(err(
                     variants.span(),
                     format!("aliases.{canonical}"),
-                    format!("{canonical:?} is itself listed as an alias of {other:?}; aliases do not chain"),
+                    format!(
+                        "{canonical:?} is itself listed as an alias of {other:?}; aliases do not chain"
+                    ),
                 ));
             }
         }
@@ -305,7 +311,9 @@ impl TagRules {
                 return Err(err(
                     m.span(),
                     rule,
-                    format!("{into:?} is itself merged into {next:?}; merge straight into the final tag"),
+                    format!(
+                        "{into:?} is itself merged into {next:?}; merge straight into the final tag"
+                    ),
                 ));
             }
         }
@@ -346,7 +354,13 @@ impl TagRules {
             check_blog_urls(std::slice::from_ref(blog), |reason| {
                 err(o.span(), rule.clone(), reason)
             })?;
-            for t in o.get_ref().map.values().chain(&o.get_ref().add).chain(&o.get_ref().drop) {
+            for t in o
+                .get_ref()
+                .map
+                .values()
+                .chain(&o.get_ref().add)
+                .chain(&o.get_ref().drop)
+            {
                 tag(t, &o.span(), &rule)?;
             }
         }
@@ -392,7 +406,9 @@ mod tests {
 
     fn rule_error(text: &str) -> (usize, String) {
         match parse(text) {
-            Err(Error::Rule { line, reason, rule, .. }) => (line, format!("{rule}: {reason}")),
+            Err(Error::Rule {
+                line, reason, rule, ..
+            }) => (line, format!("{rule}: {reason}")),
             other => panic!("expected a rule error, got {other:?}"),
         }
     }
@@ -401,7 +417,10 @@ mod tests {
     fn empty_file_gives_defaults() {
         let r = parse("").unwrap();
         assert_eq!(r.hubs, HubThresholds::default());
-        assert!(r.effective_stop_tags().contains(&"uncategorized".to_string()));
+        assert!(
+            r.effective_stop_tags()
+                .contains(&"uncategorized".to_string())
+        );
     }
 
     #[test]
@@ -416,7 +435,10 @@ mod tests {
         let text = "[[regex]]\npattern = \"k8s\"\ntag = \"kubernetes\"\n\n[[regex]]\npattern = \"(unclosed\"\ntag = \"x\"\n";
         let (line, msg) = rule_error(text);
         assert!((5..=7).contains(&line), "line {line}: {msg}");
-        assert!(msg.contains("(unclosed") && msg.contains("does not compile"), "{msg}");
+        assert!(
+            msg.contains("(unclosed") && msg.contains("does not compile"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -430,7 +452,9 @@ mod tests {
 
     #[test]
     fn merges_cannot_chain_or_loop() {
-        let (_, msg) = rule_error("[[merge]]\nfrom = \"a\"\ninto = \"b\"\n[[merge]]\nfrom = \"b\"\ninto = \"a\"\n");
+        let (_, msg) = rule_error(
+            "[[merge]]\nfrom = \"a\"\ninto = \"b\"\n[[merge]]\nfrom = \"b\"\ninto = \"a\"\n",
+        );
         assert!(msg.contains("merge straight into"), "{msg}");
         let (_, msg) = rule_error("[[merge]]\nfrom = \"a\"\ninto = \"a\"\n");
         assert!(msg.contains("into itself"), "{msg}");

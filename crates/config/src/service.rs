@@ -210,7 +210,10 @@ impl Config {
             );
         }
         if c.connect_timeout_secs == 0 || c.timeout_secs == 0 {
-            return bad("crawl.timeout_secs", "timeouts must be at least 1 second".into());
+            return bad(
+                "crawl.timeout_secs",
+                "timeouts must be at least 1 second".into(),
+            );
         }
         if c.connect_timeout_secs > c.timeout_secs {
             return bad(
@@ -248,7 +251,12 @@ impl Config {
         if let Some(public) = &self.web.public_url {
             match url::Url::parse(public) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-                Ok(_) => return bad("web.public_url", "must be an http(s) URL with a host".into()),
+                Ok(_) => {
+                    return bad(
+                        "web.public_url",
+                        "must be an http(s) URL with a host".into(),
+                    );
+                }
                 Err(e) => return bad("web.public_url", format!("is not a URL: {e}")),
             }
         }
@@ -302,9 +310,13 @@ mod tests {
 
     #[test]
     fn wrong_types_are_named() {
-        let err = parse("[crawl]\nper_host = \"two\"\n").unwrap_err().to_string();
+        let err = parse("[crawl]\nper_host = \"two\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("per_host"), "{err}");
-        let err = parse("[web]\nlisten = \"localhost\"\n").unwrap_err().to_string();
+        let err = parse("[web]\nlisten = \"localhost\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("listen"), "{err}");
         let err = parse("[crawl]\nallowed_networks = [\"10.0.0.0/33\"]\n")
             .unwrap_err()

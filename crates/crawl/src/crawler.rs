@@ -71,7 +71,12 @@ impl Crawler {
         FeedState {
             etag: d.response.validators.etag.clone(),
             last_modified: d.response.validators.last_modified.clone(),
-            next_check_at: Some(self.schedule.after_success(now, interval, self.floor(d.feed.ttl_minutes, &d.response), blog_seed)),
+            next_check_at: Some(self.schedule.after_success(
+                now,
+                interval,
+                self.floor(d.feed.ttl_minutes, &d.response),
+                blog_seed,
+            )),
             consecutive_errors: 0,
             last_status: Some(d.response.status),
             last_error: None,
@@ -108,40 +113,65 @@ impl Crawler {
             Ok(r) => r,
             Err(FetchError::Status { status: 410, .. }) => {
                 let state = FeedState {
-                    next_check_at: Some(now + chrono::Duration::from_std(self.schedule.max).unwrap_or(chrono::Duration::days(1))),
+                    next_check_at: Some(
+                        now + chrono::Duration::from_std(self.schedule.max)
+                            .unwrap_or(chrono::Duration::days(1)),
+                    ),
                     last_status: Some(410),
-                    last_error: Some("the feed is gone (410): the server says it was removed for good".into()),
+                    last_error: Some(
+                        "the feed is gone (410): the server says it was removed for good".into(),
+                    ),
                     last_checked_at: Some(now),
                     consecutive_errors: prev.consecutive_errors.saturating_add(1),
                     ..prev.clone()
                 };
                 let mut result = PollResult::new(blog.id, state);
                 result.status = Some(BlogStatus::Gone);
-                return Poll { result, outcome: PollOutcome::Gone };
+                return Poll {
+                    result,
+                    outcome: PollOutcome::Gone,
+                };
             }
             Err(e) => return self.failed(blog, now, seed, e),
         };
 
         let interval_of = |s: &FeedState| {
-            s.interval_secs.map(Duration::from_secs).unwrap_or(self.schedule.max / 4)
+            s.interval_secs
+                .map(Duration::from_secs)
+                .unwrap_or(self.schedule.max / 4)
         };
         if resp.not_modified() {
-            let mut result = PollResult::new(blog.id, FeedState {
-                next_check_at: Some(self.schedule.after_success(now, interval_of(prev), resp.fresh_for, seed)),
-                consecutive_errors: 0,
-                last_status: Some(304),
-                last_error: None,
-                last_checked_at: Some(now),
-                last_success_at: Some(now),
-                // A 304 may carry fresh validators; keep the old ones otherwise.
-                etag: resp.validators.etag.clone().or_else(|| prev.etag.clone()),
-                last_modified: resp.validators.last_modified.clone().or_else(|| prev.last_modified.clone()),
-                interval_secs: prev.interval_secs,
-            });
+            let mut result = PollResult::new(
+                blog.id,
+                FeedState {
+                    next_check_at: Some(self.schedule.after_success(
+                        now,
+                        interval_of(prev),
+                        resp.fresh_for,
+                        seed,
+                    )),
+                    consecutive_errors: 0,
+                    last_status: Some(304),
+                    last_error: None,
+                    last_checked_at: Some(now),
+                    last_success_at: Some(now),
+                    // A 304 may carry fresh validators; keep the old ones otherwise.
+                    etag: resp.validators.etag.clone().or_else(|| prev.etag.clone()),
+                    last_modified: resp
+                        .validators
+                        .last_modified
+                        .clone()
+                        .or_else(|| prev.last_modified.clone()),
+                    interval_secs: prev.interval_secs,
+                },
+            );
             if blog.status == BlogStatus::Pending && self.homepage_proves(blog).await {
                 result.status = Some(BlogStatus::Verified);
             }
-            return Poll { result, outcome: PollOutcome::NotModified };
+            return Poll {
+                result,
+                outcome: PollOutcome::NotModified,
+            };
         }
 
         let feed = match parse_feed(&resp.body, resp.content_type.as_deref(), &resp.url, now) {
@@ -149,8 +179,12 @@ impl Crawler {
             Err(e) => {
                 let mut poll = self.failed(blog, now, seed, FetchError::Io(String::new()));
                 poll.result.state.last_status = Some(resp.status);
-                poll.result.state.last_error = Some(format!("the feed could not be read: {}", e.reason));
-                poll.outcome = PollOutcome::Failed { kind: "parse", reason: e.reason };
+                poll.result.state.last_error =
+                    Some(format!("the feed could not be read: {}", e.reason));
+                poll.outcome = PollOutcome::Failed {
+                    kind: "parse",
+                    reason: e.reason,
+                };
                 return poll;
             }
         };
@@ -159,7 +193,12 @@ impl Crawler {
         let state = FeedState {
             etag: resp.validators.etag.clone(),
             last_modified: resp.validators.last_modified.clone(),
-            next_check_at: Some(self.schedule.after_success(now, interval, self.floor(feed.ttl_minutes, &resp), seed)),
+            next_check_at: Some(self.schedule.after_success(
+                now,
+                interval,
+                self.floor(feed.ttl_minutes, &resp),
+                seed,
+            )),
             consecutive_errors: 0,
             last_status: Some(resp.status),
             last_error: None,
@@ -191,11 +230,17 @@ impl Crawler {
     /// Whether the blog's homepage carries its verification token
     /// (`<meta name="kith-verification" content="TOKEN">`).
     async fn homepage_proves(&self, blog: &Blog) -> bool {
-        let Ok(url) = Url::parse(&blog.homepage_url) else { return false };
-        let Ok(page) = self.fetcher.get(&url, &Validators::default()).await else { return false };
+        let Ok(url) = Url::parse(&blog.homepage_url) else {
+            return false;
+        };
+        let Ok(page) = self.fetcher.get(&url, &Validators::default()).await else {
+            return false;
+        };
         let html = crate::parse::decode(&page.body, page.content_type.as_deref());
         let doc = scraper::Html::parse_document(&html);
-        let Ok(sel) = scraper::Selector::parse(r#"meta[name="kith-verification"]"#) else { return false };
+        let Ok(sel) = scraper::Selector::parse(r#"meta[name="kith-verification"]"#) else {
+            return false;
+        };
         doc.select(&sel)
             .filter_map(|m| m.value().attr("content"))
             .any(|c| c.trim() == blog.verification_token && !c.trim().is_empty())
@@ -205,7 +250,10 @@ impl Crawler {
         let prev = &blog.feed;
         let errors = prev.consecutive_errors.saturating_add(1);
         let state = FeedState {
-            next_check_at: Some(self.schedule.after_error(now, errors, err.retry_after(), seed)),
+            next_check_at: Some(
+                self.schedule
+                    .after_error(now, errors, err.retry_after(), seed),
+            ),
             consecutive_errors: errors,
             last_status: match &err {
                 FetchError::Status { status, .. } => Some(*status),
@@ -218,7 +266,10 @@ impl Crawler {
         tracing::info!(blog_id = %blog.id, kind = err.kind(), error = %err, errors, "poll failed");
         Poll {
             result: PollResult::new(blog.id, state),
-            outcome: PollOutcome::Failed { kind: err.kind(), reason: err.to_string() },
+            outcome: PollOutcome::Failed {
+                kind: err.kind(),
+                reason: err.to_string(),
+            },
         }
     }
 }

@@ -12,8 +12,17 @@ use url::Url;
 
 /// Feed paths tried when a page names no feed, most common first.
 pub const COMMON_FEED_PATHS: &[&str] = &[
-    "/feed", "/feed/", "/rss.xml", "/atom.xml", "/index.xml", "/feed.xml", "/feed.json", "/rss",
-    "/index.rss", "/atom", "/feeds/posts/default",
+    "/feed",
+    "/feed/",
+    "/rss.xml",
+    "/atom.xml",
+    "/index.xml",
+    "/feed.xml",
+    "/feed.json",
+    "/rss",
+    "/index.rss",
+    "/atom",
+    "/feeds/posts/default",
 ];
 
 /// Feed MIME types recognised in `<link rel="alternate" type=...>`.
@@ -62,7 +71,12 @@ pub fn feed_links(html: &str, page_url: &Url) -> Vec<Url> {
     let doc = Html::parse_document(html);
     let base = Selector::parse("base[href]")
         .ok()
-        .and_then(|sel| doc.select(&sel).next().and_then(|b| b.value().attr("href")).map(str::to_owned))
+        .and_then(|sel| {
+            doc.select(&sel)
+                .next()
+                .and_then(|b| b.value().attr("href"))
+                .map(str::to_owned)
+        })
         .and_then(|href| page_url.join(href.trim()).ok())
         .unwrap_or_else(|| page_url.clone());
     let Ok(sel) = Selector::parse("link[href]") else {
@@ -152,12 +166,20 @@ async fn fetch(fetcher: &Fetcher, url: &Url) -> Result<Fetched, DiscoverError> {
         })
 }
 
-fn into_discovery(resp: Fetched, feed_url: Url, homepage: Option<Url>) -> Result<Discovery, DiscoverError> {
-    let feed = parse_feed(&resp.body, resp.content_type.as_deref(), &resp.url, Utc::now()).map_err(|source| {
-        DiscoverError::Unreadable {
-            url: feed_url.to_string(),
-            source,
-        }
+fn into_discovery(
+    resp: Fetched,
+    feed_url: Url,
+    homepage: Option<Url>,
+) -> Result<Discovery, DiscoverError> {
+    let feed = parse_feed(
+        &resp.body,
+        resp.content_type.as_deref(),
+        &resp.url,
+        Utc::now(),
+    )
+    .map_err(|source| DiscoverError::Unreadable {
+        url: feed_url.to_string(),
+        source,
     })?;
     let homepage_url = homepage
         .or_else(|| feed.site_url.as_deref().and_then(|s| normalize_url(s).ok()))
@@ -190,8 +212,17 @@ mod tests {
             <link rel="alternate" type="text/html" hreflang="fr" href="/fr/">
             </head></html>"#;
         let page = Url::parse("https://blog.example/").unwrap();
-        let links: Vec<String> = feed_links(html, &page).iter().map(|u| u.to_string()).collect();
-        assert_eq!(links, vec!["https://cdn.example/blog/atom.xml", "https://cdn.example/feed.json"]);
+        let links: Vec<String> = feed_links(html, &page)
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                "https://cdn.example/blog/atom.xml",
+                "https://cdn.example/feed.json"
+            ]
+        );
     }
 
     #[test]

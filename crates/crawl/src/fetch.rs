@@ -169,7 +169,10 @@ impl Fetcher {
             let Some(_permit) = self.politeness.acquire(&host).await else {
                 return Err(FetchError::Io("the crawler is shutting down".into()));
             };
-            let mut req = self.client.get(current.clone()).header(header::ACCEPT, ACCEPT);
+            let mut req = self
+                .client
+                .get(current.clone())
+                .header(header::ACCEPT, ACCEPT);
             if let Some(etag) = &validators.etag {
                 req = req.header(header::IF_NONE_MATCH, etag);
             }
@@ -187,7 +190,9 @@ impl Fetcher {
                     .headers()
                     .get(header::LOCATION)
                     .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| FetchError::BadUrl(format!("a {status} redirect without a Location")))?;
+                    .ok_or_else(|| {
+                        FetchError::BadUrl(format!("a {status} redirect without a Location"))
+                    })?;
                 let next = current
                     .join(location.trim())
                     .map_err(|e| FetchError::BadUrl(format!("redirect to {location:?}: {e}")))?;
@@ -202,7 +207,8 @@ impl Fetcher {
                 } else {
                     read_capped(&mut resp, self.max_body).await?
                 };
-                let moved_to = (hops > 0 && all_permanent && current != *url).then(|| current.clone());
+                let moved_to =
+                    (hops > 0 && all_permanent && current != *url).then(|| current.clone());
                 return Ok(Fetched {
                     url: current,
                     status,
@@ -228,15 +234,20 @@ impl Fetcher {
     /// Scheme and literal-IP checks; host names are checked by the resolver at connect.
     fn check_url(&self, url: &Url) -> Result<(), FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(FetchError::BadUrl(format!("{url}: only http and https are fetched")));
+            return Err(FetchError::BadUrl(format!(
+                "{url}: only http and https are fetched"
+            )));
         }
         match url.host() {
             Some(url::Host::Ipv4(ip)) => self.guard.check(IpAddr::V4(ip))?,
             Some(url::Host::Ipv6(ip)) => self.guard.check(IpAddr::V6(ip))?,
             Some(url::Host::Domain(d)) => {
                 // "localhost" and friends never reach DNS in some resolvers.
-                if d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost") {
-                    self.guard.check(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))?;
+                if d.eq_ignore_ascii_case("localhost")
+                    || d.to_ascii_lowercase().ends_with(".localhost")
+                {
+                    self.guard
+                        .check(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))?;
                 }
             }
             None => return Err(FetchError::BadUrl(format!("{url} has no host"))),
@@ -269,7 +280,9 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
 }
 
 fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(s.trim()).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc2822(s.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// `Retry-After` as seconds or as an HTTP date.
@@ -349,8 +362,14 @@ mod tests {
     fn freshness_prefers_max_age() {
         let now = Utc::now();
         let mut h = HeaderMap::new();
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=900"));
-        h.insert(header::EXPIRES, HeaderValue::from_static("Thu, 01 Jan 2099 00:00:00 GMT"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=900"),
+        );
+        h.insert(
+            header::EXPIRES,
+            HeaderValue::from_static("Thu, 01 Jan 2099 00:00:00 GMT"),
+        );
         assert_eq!(freshness(&h, now), Some(Duration::from_secs(900)));
         h.remove(header::CACHE_CONTROL);
         assert!(freshness(&h, now).unwrap() > Duration::from_secs(86400));
@@ -358,8 +377,14 @@ mod tests {
 
     #[test]
     fn errors_read_as_sentences() {
-        let e = FetchError::Status { status: 503, retry_after: None };
-        assert_eq!(e.to_string(), "the server answered 503 (Service Unavailable)");
+        let e = FetchError::Status {
+            status: 503,
+            retry_after: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the server answered 503 (Service Unavailable)"
+        );
         assert_eq!(e.kind(), "server_error");
     }
 }

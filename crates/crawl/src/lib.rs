@@ -10,14 +10,14 @@
 //! ```
 //!
 //! ## Layout
-//! - [`discover`]: homepage or feed URL to the feed (`<link rel="alternate">`, common paths).
-//! - [`fetch`]: the HTTP client: conditional GET, redirects by hand, body cap, timeouts.
-//! - [`guard`]: the private-network (SSRF) guard, in the resolver and on literal IPs.
-//! - [`politeness`]: global and per-host limits, minimum gap per host.
-//! - [`parse`]: charset, feed-rs, entries to [`kith_model::NewPost`], language.
-//! - [`sanitize`]: the HTML allow-list (ammonia) and plain text.
-//! - [`schedule`]: adaptive polling interval, exponential backoff with jitter.
-//! - [`crawler`]: one poll of one blog, ownership check included.
+//! - [`discover`] — homepage or feed URL to the feed (`<link rel="alternate">`, common paths).
+//! - [`fetch`] — the HTTP client: conditional GET, redirects by hand, body cap, timeouts.
+//! - [`guard`] — the private-network (SSRF) guard, in the resolver and on literal IPs.
+//! - [`politeness`] — global and per-host limits, minimum gap per host.
+//! - [`parse`] — charset, feed-rs, entries to [`kith_model::NewPost`], language.
+//! - [`sanitize`] — the HTML allow-list (ammonia) and plain text.
+//! - [`schedule`] — adaptive polling interval, exponential backoff with jitter.
+//! - [`crawler`] — one poll of one blog, ownership check included.
 
 pub mod crawler;
 pub mod discover;

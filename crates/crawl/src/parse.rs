@@ -56,7 +56,10 @@ pub fn looks_like_feed(body: &[u8]) -> bool {
 /// declaration; UTF-8 otherwise. Undecodable bytes become U+FFFD instead of failing.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
     if let Some((enc, bom_len)) = Encoding::for_bom(body) {
-        return enc.decode_without_bom_handling(&body[bom_len..]).0.into_owned();
+        return enc
+            .decode_without_bom_handling(&body[bom_len..])
+            .0
+            .into_owned();
     }
     let from_header = content_type
         .and_then(|ct| {
@@ -91,7 +94,10 @@ fn xml_declared_encoding(body: &[u8]) -> Option<String> {
     let decl = head.trim_start().strip_prefix("<?xml")?;
     let decl = &decl[..decl.find("?>")?];
     let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let value = &rest[1..];
     Some(value[..value.find(quote)?].to_owned())
@@ -103,7 +109,10 @@ fn declare_utf8(text: &str) -> Cow<'_, str> {
     if let Some(rest) = trimmed.strip_prefix("<?xml")
         && let Some(end) = rest.find("?>")
     {
-        return Cow::Owned(format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{}", &rest[end + 2..]));
+        return Cow::Owned(format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>{}",
+            &rest[end + 2..]
+        ));
     }
     Cow::Borrowed(text)
 }
@@ -129,7 +138,10 @@ pub fn parse_feed(
         reason: describe_parse_error(&e),
     })?;
     let sanitizer = Sanitizer::new(Some(feed_url));
-    let feed_author = feed.authors.iter().find_map(|p| nonempty(p.name.as_deref()));
+    let feed_author = feed
+        .authors
+        .iter()
+        .find_map(|p| nonempty(p.name.as_deref()));
     let entries = feed
         .entries
         .into_iter()
@@ -137,7 +149,10 @@ pub fn parse_feed(
         .collect();
     Ok(ParsedFeed {
         title: feed.title.map(|t| text_of(&t)).filter(|t| !t.is_empty()),
-        description: feed.description.map(|t| text_of(&t)).filter(|t| !t.is_empty()),
+        description: feed
+            .description
+            .map(|t| text_of(&t))
+            .filter(|t| !t.is_empty()),
         site_url: pick_link(&feed.links, feed_url).map(|u| u.to_string()),
         ttl_minutes: feed.ttl,
         entries,
@@ -158,7 +173,9 @@ fn describe_parse_error(e: &feed_rs::parser::ParseFeedError) -> String {
 }
 
 fn nonempty(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// The text of a feed `Text`: HTML titles (Atom `type="html"`) lose their markup.
@@ -199,13 +216,15 @@ fn entry_to_post(
         .as_ref()
         .and_then(|c| c.body.clone())
         .filter(|b| !b.trim().is_empty())
-        .or_else(|| e.summary.as_ref().map(|s| {
-            if s.content_type.subty() == "plain" {
-                escape_text(&s.content)
-            } else {
-                s.content.clone()
-            }
-        }))
+        .or_else(|| {
+            e.summary.as_ref().map(|s| {
+                if s.content_type.subty() == "plain" {
+                    escape_text(&s.content)
+                } else {
+                    s.content.clone()
+                }
+            })
+        })
         .unwrap_or_default();
     // xml:base on the entry changes what relative links mean inside it.
     let entry_base = e.base.as_deref().and_then(|b| feed_url.join(b).ok());
@@ -256,7 +275,9 @@ fn entry_to_post(
 }
 
 fn escape_text(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn derived_title(text: &str) -> String {
@@ -312,11 +333,18 @@ mod tests {
         assert_eq!(a.url.as_deref(), Some("https://blog.example/first"));
         assert_eq!(a.categories, vec!["Rust"]);
         assert_eq!(a.published.to_rfc3339(), "2025-06-10T04:00:00+00:00");
-        assert!(a.content_html.contains("https://blog.example/x"), "{}", a.content_html);
+        assert!(
+            a.content_html.contains("https://blog.example/x"),
+            "{}",
+            a.content_html
+        );
         assert!(!a.content_html.contains("bad()"));
         assert_eq!(a.text, "Hello world");
         let b = &f.entries[1];
-        assert_eq!(b.guid, "https://blog.example/second", "link stands in for a missing guid");
+        assert_eq!(
+            b.guid, "https://blog.example/second",
+            "link stands in for a missing guid"
+        );
         assert_eq!(b.published, now, "no date: first seen");
         let c = &f.entries[2];
         assert!(c.guid.starts_with("sha256:"), "{}", c.guid);
@@ -350,14 +378,21 @@ mod tests {
         let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
             {"id":"1","url":"https://blog.example/1","title":"Un article","tags":["Cuisine"],
              "content_html":"<p>Ceci est un article écrit en français sur la cuisine et le pain au levain que je fais chaque semaine à la maison.</p>"}]}"#;
-        let f = parse_feed(json.as_bytes(), Some("application/feed+json"), &base(), Utc::now()).unwrap();
+        let f = parse_feed(
+            json.as_bytes(),
+            Some("application/feed+json"),
+            &base(),
+            Utc::now(),
+        )
+        .unwrap();
         assert_eq!(f.entries[0].categories, vec!["Cuisine"]);
         assert_eq!(f.entries[0].language.as_deref(), Some("fra"));
     }
 
     #[test]
     fn garbage_is_a_clear_error() {
-        let err = parse_feed(b"<html><body>hi</body></html>", None, &base(), Utc::now()).unwrap_err();
+        let err =
+            parse_feed(b"<html><body>hi</body></html>", None, &base(), Utc::now()).unwrap_err();
         assert!(err.to_string().contains("not a readable feed"), "{err}");
         let err = parse_feed(b"{\"nope\":1}", None, &base(), Utc::now()).unwrap_err();
         assert!(!err.reason.is_empty());
@@ -365,10 +400,18 @@ mod tests {
 
     #[test]
     fn sniffing_tells_feeds_from_pages() {
-        assert!(looks_like_feed(b"\xef\xbb\xbf<?xml version='1.0'?>\n<rss version='2.0'>"));
-        assert!(looks_like_feed(b"<feed xmlns='http://www.w3.org/2005/Atom'>"));
-        assert!(looks_like_feed(br#"{"version": "https://jsonfeed.org/version/1.1"}"#));
-        assert!(!looks_like_feed(b"<!doctype html><html><head><link rel=alternate href=/feed>"));
+        assert!(looks_like_feed(
+            b"\xef\xbb\xbf<?xml version='1.0'?>\n<rss version='2.0'>"
+        ));
+        assert!(looks_like_feed(
+            b"<feed xmlns='http://www.w3.org/2005/Atom'>"
+        ));
+        assert!(looks_like_feed(
+            br#"{"version": "https://jsonfeed.org/version/1.1"}"#
+        ));
+        assert!(!looks_like_feed(
+            b"<!doctype html><html><head><link rel=alternate href=/feed>"
+        ));
         assert!(!looks_like_feed(b"{\"a\": 1}"));
     }
 }

@@ -13,10 +13,59 @@ use url::Url;
 /// Tags kept in sanitised HTML. Everything else is unwrapped (its text kept) or, for
 /// [`DROPPED_WITH_CONTENT`], removed with its content.
 const ALLOWED_TAGS: &[&str] = &[
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "dfn",
-    "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong",
-    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "u",
+    "ul",
     "var",
 ];
 
@@ -48,8 +97,14 @@ impl Sanitizer {
             .generic_attributes(["lang", "title", "dir"].into_iter().collect::<HashSet<_>>())
             .tag_attributes(
                 [
-                    ("a", ["href", "hreflang"].into_iter().collect::<HashSet<_>>()),
-                    ("img", ["src", "alt", "width", "height"].into_iter().collect()),
+                    (
+                        "a",
+                        ["href", "hreflang"].into_iter().collect::<HashSet<_>>(),
+                    ),
+                    (
+                        "img",
+                        ["src", "alt", "width", "height"].into_iter().collect(),
+                    ),
                     ("abbr", ["title"].into_iter().collect()),
                     ("td", ["colspan", "rowspan"].into_iter().collect()),
                     ("th", ["colspan", "rowspan", "scope"].into_iter().collect()),
@@ -65,7 +120,10 @@ impl Sanitizer {
             .attribute_filter(|element, attribute, value| {
                 if element == "img" && attribute == "src" {
                     let lower = value.trim_start().to_ascii_lowercase();
-                    let scheme = lower.split_once(':').map(|(s, _)| s).filter(|s| !s.contains('/'));
+                    let scheme = lower
+                        .split_once(':')
+                        .map(|(s, _)| s)
+                        .filter(|s| !s.contains('/'));
                     if scheme.is_some_and(|s| s != "http" && s != "https") {
                         return None;
                     }
@@ -96,9 +154,34 @@ impl Sanitizer {
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "p" | "div" | "br" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "pre"
-            | "blockquote" | "tr" | "td" | "th" | "table" | "dd" | "dt" | "dl" | "figure"
-            | "figcaption" | "hr" | "section" | "article" | "header" | "footer" | "details"
+        "p" | "div"
+            | "br"
+            | "li"
+            | "ul"
+            | "ol"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "pre"
+            | "blockquote"
+            | "tr"
+            | "td"
+            | "th"
+            | "table"
+            | "dd"
+            | "dt"
+            | "dl"
+            | "figure"
+            | "figcaption"
+            | "hr"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "details"
             | "summary"
     )
 }
@@ -127,7 +210,11 @@ pub fn html_to_text(html: &str) -> String {
                     Node::Element(e) => {
                         let name = e.name();
                         if DROPPED_WITH_CONTENT.contains(&name) || name == "head" {
-                            skip_depth = if opening { skip_depth + 1 } else { skip_depth.saturating_sub(1) };
+                            skip_depth = if opening {
+                                skip_depth + 1
+                            } else {
+                                skip_depth.saturating_sub(1)
+                            };
                         } else if is_block(name) {
                             gap = Gap::Break;
                         }
@@ -147,7 +234,13 @@ pub fn html_to_text(html: &str) -> String {
                             out.push_str(word);
                             gap = Gap::Space;
                         }
-                        gap = if t.ends_with(char::is_whitespace) { gap.max(Gap::Space) } else if t.trim().is_empty() { gap } else { Gap::None };
+                        gap = if t.ends_with(char::is_whitespace) {
+                            gap.max(Gap::Space)
+                        } else if t.trim().is_empty() {
+                            gap
+                        } else {
+                            Gap::None
+                        };
                     }
                     _ => {}
                 }
@@ -172,7 +265,21 @@ mod tests {
             <form action="/x"><input name=a></form><a href="javascript:alert(1)">j</a>
             <img src="data:image/png;base64,AAAA"><object data="x"></object>"#;
         let out = clean(dirty);
-        for bad in ["script", "alert", "style", "iframe", "svg", "circle", "math", "form", "input", "onclick", "javascript", "data:", "object"] {
+        for bad in [
+            "script",
+            "alert",
+            "style",
+            "iframe",
+            "svg",
+            "circle",
+            "math",
+            "form",
+            "input",
+            "onclick",
+            "javascript",
+            "data:",
+            "object",
+        ] {
             assert!(!out.contains(bad), "{bad} survived: {out}");
         }
         assert!(out.contains("<p>Hi</p>"), "{out}");
@@ -180,8 +287,13 @@ mod tests {
 
     #[test]
     fn links_are_absolute_and_marked() {
-        let out = clean(r#"<a href="../about">a</a> <a href="mailto:x@y.z">m</a> <a href="ftp://f">f</a> <img src="/i.png" alt="i">"#);
-        assert!(out.contains(r#"href="https://blog.example/about""#), "{out}");
+        let out = clean(
+            r#"<a href="../about">a</a> <a href="mailto:x@y.z">m</a> <a href="ftp://f">f</a> <img src="/i.png" alt="i">"#,
+        );
+        assert!(
+            out.contains(r#"href="https://blog.example/about""#),
+            "{out}"
+        );
         assert!(out.contains(r#"rel="nofollow ugc noopener""#), "{out}");
         assert!(out.contains("mailto:x@y.z"), "{out}");
         assert!(!out.contains("ftp://"), "{out}");
@@ -190,7 +302,9 @@ mod tests {
 
     #[test]
     fn text_keeps_words_and_blocks_apart() {
-        let text = html_to_text("<h2>Title</h2><p>foo<b>bar</b> and <i>baz</i>&amp;co</p><script>x()</script><ul><li>one</li><li>two</li></ul>");
+        let text = html_to_text(
+            "<h2>Title</h2><p>foo<b>bar</b> and <i>baz</i>&amp;co</p><script>x()</script><ul><li>one</li><li>two</li></ul>",
+        );
         assert_eq!(text, "Title\n\nfoobar and baz&co\n\none\n\ntwo");
         assert_eq!(html_to_text("plain   text\n here"), "plain text here");
         assert_eq!(html_to_text(""), "");

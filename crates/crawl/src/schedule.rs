@@ -63,7 +63,9 @@ impl Schedule {
         seed: u64,
     ) -> DateTime<Utc> {
         let exp = errors.saturating_sub(1).min(30);
-        let backoff = FIRST_BACKOFF.saturating_mul(1u32 << exp.min(20)).min(self.max);
+        let backoff = FIRST_BACKOFF
+            .saturating_mul(1u32 << exp.min(20))
+            .min(self.max);
         let d = jitter(backoff, seed);
         let d = match retry_after {
             Some(ra) => d.max(ra.min(MAX_RETRY_AFTER)),
@@ -106,9 +108,17 @@ mod tests {
     #[test]
     fn rhythm_is_half_the_mean_gap_within_bounds() {
         let now = Utc::now();
-        let every = |h: i64| (0..5).map(|i| now - ChronoDuration::hours(h * i)).collect::<Vec<_>>();
+        let every = |h: i64| {
+            (0..5)
+                .map(|i| now - ChronoDuration::hours(h * i))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(sched().rhythm(&every(4)), Duration::from_secs(2 * 3600));
-        assert_eq!(sched().rhythm(&every(24 * 30)), sched().max, "monthly blogs: max");
+        assert_eq!(
+            sched().rhythm(&every(24 * 30)),
+            sched().max,
+            "monthly blogs: max"
+        );
         let burst: Vec<_> = (0..5).map(|i| now - ChronoDuration::seconds(i)).collect();
         assert_eq!(sched().rhythm(&burst), sched().min, "bursts: min");
         assert_eq!(sched().rhythm(&[]), sched().max / 4);

@@ -5,11 +5,11 @@
 //! never on each other, so these types are the contract between them.
 //!
 //! ## Layout
-//! - [`blog`]: [`Blog`], [`BlogStatus`], [`FeedState`] and the derived [`Health`].
-//! - [`post`]: [`NewPost`] (what the crawler hands over), [`Post`] (what readers get back),
+//! - [`blog`] — [`Blog`], [`BlogStatus`], [`FeedState`] and the derived [`Health`].
+//! - [`post`] — [`NewPost`] (what the crawler hands over), [`Post`] (what readers get back),
 //!   [`PostTag`] and [`TagSource`].
-//! - [`poll`]: [`PollResult`], what one poll of one feed produced, and [`IngestStats`].
-//! - [`url`]: [`normalize_url`], the one definition of "the same URL" for blogs and feeds.
+//! - [`poll`] — [`PollResult`], what one poll of one feed produced, and [`IngestStats`].
+//! - [`url`] — [`normalize_url`], the one definition of "the same URL" for blogs and feeds.
 
 pub mod blog;
 pub mod poll;

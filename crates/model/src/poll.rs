@@ -16,7 +16,6 @@ pub struct PollResult {
     pub posts: Vec<NewPost>,
 }
 
-
 impl PollResult {
     /// A poll that changes only the crawl state.
     pub fn new(blog_id: BlogId, state: FeedState) -> Self {
@@ -45,4 +44,3 @@ impl std::ops::AddAssign for IngestStats {
         self.unchanged += o.unchanged;
     }
 }
-

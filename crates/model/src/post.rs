@@ -154,7 +154,10 @@ mod tests {
     #[test]
     fn tags_fold_case_and_separators() {
         assert_eq!(normalize_tag("  Rust ").as_deref(), Some("rust"));
-        assert_eq!(normalize_tag("Machine Learning").as_deref(), Some("machine-learning"));
+        assert_eq!(
+            normalize_tag("Machine Learning").as_deref(),
+            Some("machine-learning")
+        );
         assert_eq!(normalize_tag("node.js").as_deref(), Some("node-js"));
         assert_eq!(normalize_tag("a__b//c").as_deref(), Some("a-b-c"));
         assert_eq!(normalize_tag("-lead-").as_deref(), Some("lead"));

@@ -59,7 +59,11 @@ pub fn normalize_url(input: &str) -> Result<Url, UrlError> {
         }
     }
     match url.host_str() {
-        None | Some("") => return Err(UrlError::NoHost { input: input.to_owned() }),
+        None | Some("") => {
+            return Err(UrlError::NoHost {
+                input: input.to_owned(),
+            });
+        }
         Some(_) => {}
     }
     url.set_fragment(None);
@@ -102,21 +106,32 @@ mod tests {
     use super::*;
 
     fn norm(s: &str) -> String {
-        normalize_url(s).map(|u| u.to_string()).unwrap_or_else(|e| format!("ERR {e}"))
+        normalize_url(s)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|e| format!("ERR {e}"))
     }
 
     #[test]
     fn normalises_what_people_type() {
-        assert_eq!(norm("HTTPS://Example.COM:443/Blog#top"), "https://example.com/Blog");
+        assert_eq!(
+            norm("HTTPS://Example.COM:443/Blog#top"),
+            "https://example.com/Blog"
+        );
         assert_eq!(norm("example.com/blog"), "https://example.com/blog");
         assert_eq!(norm("http://example.com"), "http://example.com/");
-        assert_eq!(norm("http://e.com/f?utm_source=x&id=3"), "http://e.com/f?id=3");
+        assert_eq!(
+            norm("http://e.com/f?utm_source=x&id=3"),
+            "http://e.com/f?id=3"
+        );
         assert_eq!(norm("http://e.com/f?utm_source=x"), "http://e.com/f");
     }
 
     #[test]
     fn rejects_what_cannot_be_crawled() {
-        assert!(matches!(normalize_url("not-a-url"), Err(UrlError::Invalid { .. })));
+        assert!(matches!(
+            normalize_url("not-a-url"),
+            Err(UrlError::Invalid { .. })
+        ));
         assert!(matches!(normalize_url(""), Err(UrlError::Invalid { .. })));
         assert!(matches!(
             normalize_url("ftp://x"),

@@ -12,7 +12,9 @@ pub enum Error {
     #[error("no blog #{0}")]
     NoSuchBlog(BlogId),
     /// The database was written by a newer Kith.
-    #[error("the database is at schema version {found}, newer than this kith knows ({known}); upgrade kith")]
+    #[error(
+        "the database is at schema version {found}, newer than this kith knows ({known}); upgrade kith"
+    )]
     TooNew { found: i64, known: i64 },
     #[error("cannot open the database at {path}: {message}")]
     Open { path: String, message: String },
@@ -24,7 +26,10 @@ pub enum Error {
     },
     /// Any other backend failure, with what we were doing.
     #[error("database error while {context}: {message}")]
-    Backend { context: &'static str, message: String },
+    Backend {
+        context: &'static str,
+        message: String,
+    },
     /// The writer is gone (the process is shutting down).
     #[error("the store is closed")]
     Closed,

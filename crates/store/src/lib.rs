@@ -15,9 +15,9 @@
 //!   applied in order at open, each in its own transaction, tracked in `schema_migrations`.
 //!
 //! ## Layout
-//! - [`error`]: [`Error`] and [`Result`].
-//! - [`migrate`]: the embedded migrations and how they are applied.
-//! - [`sqlite`]: [`SqliteStore`].
+//! - [`error`] — [`Error`] and [`Result`].
+//! - [`migrate`] — the embedded migrations and how they are applied.
+//! - [`sqlite`] — [`SqliteStore`].
 
 pub mod error;
 pub mod migrate;

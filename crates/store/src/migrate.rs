@@ -48,7 +48,10 @@ pub fn apply(conn: &mut Connection) -> Result<usize> {
     let current = current_version(conn)?;
     let known = latest_version();
     if current > known {
-        return Err(Error::TooNew { found: current, known });
+        return Err(Error::TooNew {
+            found: current,
+            known,
+        });
     }
     let mut ran = 0;
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
@@ -61,7 +64,11 @@ pub fn apply(conn: &mut Connection) -> Result<usize> {
         tx.execute_batch(m.sql).map_err(fail)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            params![m.version, m.name, crate::sqlite::fmt_time(chrono::Utc::now())],
+            params![
+                m.version,
+                m.name,
+                crate::sqlite::fmt_time(chrono::Utc::now())
+            ],
         )
         .map_err(fail)?;
         tx.commit().map_err(fail)?;

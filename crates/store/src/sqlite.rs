@@ -37,7 +37,9 @@ struct Inner {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -101,7 +103,11 @@ impl SqliteStore {
         let job: Job = Box::new(move |conn| {
             let _ = tx.send(f(conn));
         });
-        self.inner.writer.send(job).await.map_err(|_| Error::Closed)?;
+        self.inner
+            .writer
+            .send(job)
+            .await
+            .map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
     }
 
@@ -162,7 +168,9 @@ fn configure(conn: &Connection, reader: bool) -> Result<()> {
 fn open_reader(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(|e| Error::Open {
         path: path.display().to_string(),
@@ -180,7 +188,9 @@ pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
 fn parse_time(idx: usize, s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+        })
 }
 
 fn get_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
@@ -193,7 +203,8 @@ fn get_opt_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<U
     s.map(|s| parse_time(idx, &s)).transpose()
 }
 
-const BLOG_COLUMNS: &str = "b.id, b.homepage_url, b.feed_url, b.title, b.status, b.verification_token, b.added_at,
+const BLOG_COLUMNS: &str =
+    "b.id, b.homepage_url, b.feed_url, b.title, b.status, b.verification_token, b.added_at,
      f.etag, f.last_modified, f.next_check_at, f.consecutive_errors, f.last_status, f.last_error,
      f.last_checked_at, f.last_success_at, f.interval_secs";
 
@@ -219,16 +230,24 @@ fn blog_from_row(row: &Row<'_>) -> rusqlite::Result<Blog> {
             last_error: row.get(12)?,
             last_checked_at: get_opt_time(row, 13)?,
             last_success_at: get_opt_time(row, 14)?,
-            interval_secs: row.get::<_, Option<i64>>(15)?.and_then(|s| u64::try_from(s).ok()),
+            interval_secs: row
+                .get::<_, Option<i64>>(15)?
+                .and_then(|s| u64::try_from(s).ok()),
         },
     })
 }
 
-fn select_blogs(conn: &Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<Blog>> {
+fn select_blogs(
+    conn: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Blog>> {
     let sql = format!(
         "SELECT {BLOG_COLUMNS} FROM blogs b LEFT JOIN feed_state f ON f.blog_id = b.id {filter}"
     );
-    let mut stmt = conn.prepare_cached(&sql).map_err(Error::backend("reading blogs"))?;
+    let mut stmt = conn
+        .prepare_cached(&sql)
+        .map_err(Error::backend("reading blogs"))?;
     let rows = stmt
         .query_map(params, blog_from_row)
         .map_err(Error::backend("reading blogs"))?;
@@ -236,7 +255,8 @@ fn select_blogs(conn: &Connection, filter: &str, params: impl rusqlite::Params) 
         .map_err(Error::backend("reading blogs"))
 }
 
-const POST_COLUMNS: &str = "p.id, p.blog_id, b.title, b.homepage_url, b.feed_url, p.guid, p.url, p.title, p.author,
+const POST_COLUMNS: &str =
+    "p.id, p.blog_id, b.title, b.homepage_url, b.feed_url, p.guid, p.url, p.title, p.author,
      p.published, p.updated, p.content_html, p.text, p.language";
 
 fn post_from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
@@ -297,9 +317,14 @@ fn attach_tags(conn: &Connection, posts: &mut [Post]) -> Result<()> {
     Ok(())
 }
 
-fn select_posts(conn: &Connection, filter: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<Post>> {
+fn select_posts(
+    conn: &Connection,
+    filter: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Post>> {
     let ctx = "reading posts";
-    let sql = format!("SELECT {POST_COLUMNS} FROM posts p JOIN blogs b ON b.id = p.blog_id {filter}");
+    let sql =
+        format!("SELECT {POST_COLUMNS} FROM posts p JOIN blogs b ON b.id = p.blog_id {filter}");
     let mut stmt = conn.prepare_cached(&sql).map_err(Error::backend(ctx))?;
     let mut posts = stmt
         .query_map(params, post_from_row)
@@ -311,11 +336,19 @@ fn select_posts(conn: &Connection, filter: &str, params: &[&dyn rusqlite::ToSql]
 }
 
 /// Inserts or updates one post and its author tags; returns what happened.
-fn upsert_post(tx: &rusqlite::Transaction<'_>, blog: BlogId, post: &NewPost, now: &str) -> Result<Outcome> {
+fn upsert_post(
+    tx: &rusqlite::Transaction<'_>,
+    blog: BlogId,
+    post: &NewPost,
+    now: &str,
+) -> Result<Outcome> {
     let ctx = "storing a post";
     let existing: Option<(i64, String)> = tx
         .prepare_cached("SELECT id, content_hash FROM posts WHERE blog_id = ?1 AND guid = ?2")
-        .and_then(|mut s| s.query_row(params![blog.0, post.guid], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .and_then(|mut s| {
+            s.query_row(params![blog.0, post.guid], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
         .map_err(Error::backend(ctx))?;
     let (id, outcome) = match existing {
         Some((_, hash)) if hash == post.content_hash => return Ok(Outcome::Unchanged),
@@ -372,10 +405,14 @@ fn upsert_post(tx: &rusqlite::Transaction<'_>, blog: BlogId, post: &NewPost, now
         }
     };
     for raw in &post.categories {
-        let Some(name) = normalize_tag(raw) else { continue };
-        tx.prepare_cached("INSERT INTO tags (name, display) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING")
-            .and_then(|mut s| s.execute(params![name, raw.trim()]))
-            .map_err(Error::backend(ctx))?;
+        let Some(name) = normalize_tag(raw) else {
+            continue;
+        };
+        tx.prepare_cached(
+            "INSERT INTO tags (name, display) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        )
+        .and_then(|mut s| s.execute(params![name, raw.trim()]))
+        .map_err(Error::backend(ctx))?;
         tx.prepare_cached(
             "INSERT INTO post_tags (post_id, tag_id, source, score, reason)
              SELECT ?1, id, 'author', 1.0, ?3 FROM tags WHERE name = ?2
@@ -443,7 +480,8 @@ impl Store for SqliteStore {
     }
 
     async fn blog(&self, id: BlogId) -> Result<Option<Blog>> {
-        self.read(move |c| Ok(select_blogs(c, "WHERE b.id = ?1", [id.0])?.pop())).await
+        self.read(move |c| Ok(select_blogs(c, "WHERE b.id = ?1", [id.0])?.pop()))
+            .await
     }
 
     async fn find_blog(&self, url: &str) -> Result<Option<Blog>> {
@@ -480,9 +518,16 @@ impl Store for SqliteStore {
     async fn set_status(&self, id: BlogId, status: BlogStatus) -> Result<()> {
         self.write(move |c| {
             let n = c
-                .execute("UPDATE blogs SET status = ?2 WHERE id = ?1", params![id.0, status.as_str()])
+                .execute(
+                    "UPDATE blogs SET status = ?2 WHERE id = ?1",
+                    params![id.0, status.as_str()],
+                )
                 .map_err(Error::backend("changing a blog's status"))?;
-            if n == 0 { Err(Error::NoSuchBlog(id)) } else { Ok(()) }
+            if n == 0 {
+                Err(Error::NoSuchBlog(id))
+            } else {
+                Ok(())
+            }
         })
         .await
     }
@@ -533,9 +578,17 @@ impl Store for SqliteStore {
                 // Removed while it was being polled: drop the result.
                 return Err(Error::NoSuchBlog(poll.blog_id));
             }
-            if let Some(title) = poll.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                tx.execute("UPDATE blogs SET title = ?2 WHERE id = ?1", params![poll.blog_id.0, title])
-                    .map_err(Error::backend(ctx))?;
+            if let Some(title) = poll
+                .title
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            {
+                tx.execute(
+                    "UPDATE blogs SET title = ?2 WHERE id = ?1",
+                    params![poll.blog_id.0, title],
+                )
+                .map_err(Error::backend(ctx))?;
             }
             if let Some(status) = poll.status {
                 tx.execute(
@@ -576,8 +629,14 @@ impl Store for SqliteStore {
                 filter.push_str(&format!(" AND (p.published, p.id) < (?{a}, ?{b})"));
             }
             args.push(Box::new(i64::try_from(q.limit).unwrap_or(i64::MAX)));
-            filter.push_str(&format!(" ORDER BY p.published DESC, p.id DESC LIMIT ?{}", args.len()));
-            let refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref() as &dyn rusqlite::ToSql).collect();
+            filter.push_str(&format!(
+                " ORDER BY p.published DESC, p.id DESC LIMIT ?{}",
+                args.len()
+            ));
+            let refs: Vec<&dyn rusqlite::ToSql> = args
+                .iter()
+                .map(|a| a.as_ref() as &dyn rusqlite::ToSql)
+                .collect();
             select_posts(c, &filter, &refs)
         })
         .await
@@ -586,8 +645,14 @@ impl Store for SqliteStore {
     async fn posts_after(&self, after: Option<PostId>, limit: usize) -> Result<Vec<Post>> {
         let after = after.map_or(0, |p| p.0);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read(move |c| select_posts(c, "WHERE p.id > ?1 ORDER BY p.id LIMIT ?2", &[&after, &limit]))
-            .await
+        self.read(move |c| {
+            select_posts(
+                c,
+                "WHERE p.id > ?1 ORDER BY p.id LIMIT ?2",
+                &[&after, &limit],
+            )
+        })
+        .await
     }
 
     async fn counts(&self) -> Result<Counts> {

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use chrono::Duration;
 use crate::sqlite::BUSY_TIMEOUT_MS;
+use chrono::Duration;
 use kith_model::{FeedState, NewPost, TagSource, content_hash};
 use rusqlite::Connection;
 
@@ -54,7 +54,9 @@ fn polled(blog: BlogId, posts: Vec<NewPost>) -> PollResult {
 }
 
 async fn open(dir: &tempfile::TempDir) -> SqliteStore {
-    SqliteStore::open(dir.path().join("kith.sqlite3")).await.unwrap()
+    SqliteStore::open(dir.path().join("kith.sqlite3"))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -63,8 +65,15 @@ async fn migrations_run_once_and_refuse_a_newer_database() {
     let path = dir.path().join("kith.sqlite3");
     drop(SqliteStore::open(&path).await.unwrap());
     let mut conn = Connection::open(&path).unwrap();
-    assert_eq!(migrate::current_version(&conn).unwrap(), migrate::latest_version());
-    assert_eq!(migrate::apply(&mut conn).unwrap(), 0, "a second open applies nothing");
+    assert_eq!(
+        migrate::current_version(&conn).unwrap(),
+        migrate::latest_version()
+    );
+    assert_eq!(
+        migrate::apply(&mut conn).unwrap(),
+        0,
+        "a second open applies nothing"
+    );
     conn.execute(
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')",
         [],
@@ -92,7 +101,10 @@ async fn the_same_feed_under_another_spelling_is_a_duplicate() {
     assert_eq!(blogs[0].title, "Blog 1", "the duplicate changed nothing");
     let found = store.find_blog("https://blog1.example").await.unwrap();
     assert_eq!(found.map(|b| b.id), Some(first.id), "found by homepage");
-    let found = store.find_blog("http://blog1.example/feed.xml").await.unwrap();
+    let found = store
+        .find_blog("http://blog1.example/feed.xml")
+        .await
+        .unwrap();
     assert_eq!(found.map(|b| b.id), Some(first.id), "found by feed");
 }
 
@@ -104,19 +116,39 @@ async fn polls_insert_update_and_skip_posts_with_their_tags() {
     let stats = store
         .record_poll(polled(
             blog.id,
-            vec![post("a", "one", 2, &["Rust", "Async IO"]), post("b", "two", 1, &[])],
+            vec![
+                post("a", "one", 2, &["Rust", "Async IO"]),
+                post("b", "two", 1, &[]),
+            ],
         ))
         .await
         .unwrap();
-    assert_eq!(stats, IngestStats { new: 2, updated: 0, unchanged: 0 });
+    assert_eq!(
+        stats,
+        IngestStats {
+            new: 2,
+            updated: 0,
+            unchanged: 0
+        }
+    );
     let stats = store
         .record_poll(polled(
             blog.id,
-            vec![post("a", "one, edited", 2, &["rust"]), post("b", "two", 1, &[])],
+            vec![
+                post("a", "one, edited", 2, &["rust"]),
+                post("b", "two", 1, &[]),
+            ],
         ))
         .await
         .unwrap();
-    assert_eq!(stats, IngestStats { new: 0, updated: 1, unchanged: 1 });
+    assert_eq!(
+        stats,
+        IngestStats {
+            new: 0,
+            updated: 1,
+            unchanged: 1
+        }
+    );
 
     let posts = store.latest_posts(PostQuery::default()).await.unwrap();
     assert_eq!(posts.len(), 2);
@@ -124,13 +156,24 @@ async fn polls_insert_update_and_skip_posts_with_their_tags() {
     let a = &posts[1];
     assert_eq!(a.text, "one, edited");
     let tags: Vec<_> = a.tags.iter().map(|t| (t.tag.as_str(), t.source)).collect();
-    assert_eq!(tags, vec![("rust", TagSource::Author)], "edit replaced the author tags");
+    assert_eq!(
+        tags,
+        vec![("rust", TagSource::Author)],
+        "edit replaced the author tags"
+    );
 
     let b = store.blog(blog.id).await.unwrap().unwrap();
     assert_eq!(b.title, "Polled title");
     assert_eq!(b.feed.etag.as_deref(), Some("\"v1\""));
     assert_eq!(b.health(), kith_model::Health::Ok);
-    assert_eq!(store.counts().await.unwrap(), Counts { blogs: 1, posts: 2, tags: 2 });
+    assert_eq!(
+        store.counts().await.unwrap(),
+        Counts {
+            blogs: 1,
+            posts: 2,
+            tags: 2
+        }
+    );
 }
 
 #[tokio::test]
@@ -140,12 +183,34 @@ async fn posts_of_unverified_blogs_are_not_public() {
     let mut nb = new_blog(1);
     nb.status = BlogStatus::Pending;
     let blog = store.add_blog(nb).await.unwrap();
-    store.record_poll(polled(blog.id, vec![post("a", "x", 1, &[])])).await.unwrap();
-    assert!(store.latest_posts(PostQuery::default()).await.unwrap().is_empty());
-    let all = PostQuery { public_only: false, ..PostQuery::default() };
+    store
+        .record_poll(polled(blog.id, vec![post("a", "x", 1, &[])]))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .latest_posts(PostQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = PostQuery {
+        public_only: false,
+        ..PostQuery::default()
+    };
     assert_eq!(store.latest_posts(all).await.unwrap().len(), 1);
-    store.set_status(blog.id, BlogStatus::Verified).await.unwrap();
-    assert_eq!(store.latest_posts(PostQuery::default()).await.unwrap().len(), 1);
+    store
+        .set_status(blog.id, BlogStatus::Verified)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .latest_posts(PostQuery::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -153,13 +218,19 @@ async fn keyset_pages_walk_every_post_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
     let blog = store.add_blog(new_blog(1)).await.unwrap();
-    let posts: Vec<_> = (0..25).map(|i| post(&format!("p{i}"), "x", i % 7, &[])).collect();
+    let posts: Vec<_> = (0..25)
+        .map(|i| post(&format!("p{i}"), "x", i % 7, &[]))
+        .collect();
     store.record_poll(polled(blog.id, posts)).await.unwrap();
     let mut seen = Vec::new();
     let mut before = None;
     loop {
         let page = store
-            .latest_posts(PostQuery { limit: 10, before, ..PostQuery::default() })
+            .latest_posts(PostQuery {
+                limit: 10,
+                before,
+                ..PostQuery::default()
+            })
             .await
             .unwrap();
         let Some(last) = page.last() else { break };
@@ -167,7 +238,10 @@ async fn keyset_pages_walk_every_post_once() {
         seen.extend(page.iter().map(|p| (p.published, p.id)));
     }
     assert_eq!(seen.len(), 25);
-    assert!(seen.windows(2).all(|w| w[0] > w[1]), "strictly newest first");
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "strictly newest first"
+    );
     let mut walked = 0;
     let mut after = None;
     while let Some(last) = store.posts_after(after, 7).await.unwrap().last() {
@@ -185,10 +259,22 @@ async fn due_blogs_skip_paused_and_future_ones() {
     let b = store.add_blog(new_blog(2)).await.unwrap();
     let c = store.add_blog(new_blog(3)).await.unwrap();
     store.set_status(c.id, BlogStatus::Paused).await.unwrap();
-    let due: Vec<_> = store.due_blogs(Utc::now(), 10).await.unwrap().iter().map(|b| b.id).collect();
+    let due: Vec<_> = store
+        .due_blogs(Utc::now(), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.id)
+        .collect();
     assert_eq!(due, vec![a.id, b.id]);
     store.record_poll(polled(a.id, vec![])).await.unwrap();
-    let due: Vec<_> = store.due_blogs(Utc::now(), 10).await.unwrap().iter().map(|b| b.id).collect();
+    let due: Vec<_> = store
+        .due_blogs(Utc::now(), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.id)
+        .collect();
     assert_eq!(due, vec![b.id], "a is scheduled 30 minutes out");
     let later = Utc::now() + Duration::hours(1);
     assert_eq!(store.due_blogs(later, 10).await.unwrap().len(), 2);
@@ -199,7 +285,10 @@ async fn removing_a_blog_removes_its_posts() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
     let a = store.add_blog(new_blog(1)).await.unwrap();
-    store.record_poll(polled(a.id, vec![post("a", "x", 1, &["t"])])).await.unwrap();
+    store
+        .record_poll(polled(a.id, vec![post("a", "x", 1, &["t"])]))
+        .await
+        .unwrap();
     assert!(store.remove_blog(a.id).await.unwrap());
     assert!(!store.remove_blog(a.id).await.unwrap());
     let counts = store.counts().await.unwrap();
@@ -214,11 +303,19 @@ async fn committed_posts_survive_a_reopen() {
     {
         let store = open(&dir).await;
         let a = store.add_blog(new_blog(1)).await.unwrap();
-        store.record_poll(polled(a.id, vec![post("a", "x", 1, &["t"])])).await.unwrap();
+        store
+            .record_poll(polled(a.id, vec![post("a", "x", 1, &["t"])]))
+            .await
+            .unwrap();
     }
     let store = open(&dir).await;
     assert_eq!(store.counts().await.unwrap().posts, 1);
-    assert_eq!(store.latest_posts(PostQuery::default()).await.unwrap()[0].tags.len(), 1);
+    assert_eq!(
+        store.latest_posts(PostQuery::default()).await.unwrap()[0]
+            .tags
+            .len(),
+        1
+    );
 }
 
 /// Another connection holds the write lock mid-transaction; our readers still answer, with

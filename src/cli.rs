@@ -1,0 +1,117 @@
+//! The command line, declared with clap.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kith",
+    version,
+    about = "A blog-aggregation hub where tags reveal communities of practice"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./kith.toml if present, else built-in defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// More logging (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the hub: the web site and the crawler, until Ctrl-C.
+    Serve,
+    /// A self-contained demo: a simulated blogosphere on loopback, crawled and served.
+    Demo(DemoArgs),
+    /// Register, list, verify and remove blogs.
+    #[command(subcommand)]
+    Blogs(BlogsCommand),
+    /// Import or export the blogroll as OPML.
+    #[command(subcommand)]
+    Opml(OpmlCommand),
+    /// Write every stored post as JSON lines: your way out of Kith.
+    Export(ExportArgs),
+    /// Poll feeds: `--once` polls the due ones and exits; without it, keeps polling
+    /// (a crawler without the web site).
+    Crawl(CrawlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to serve the site on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Number of simulated blogs.
+    #[arg(long, default_value_t = 240)]
+    pub blogs: usize,
+    /// Seed of the simulated blogosphere (same seed, same blogs and posts).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Keep the demo's data here instead of a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Exit after the site is up and the first crawl is stored (for scripts and tests).
+    #[arg(long)]
+    pub exit_when_ready: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlogsCommand {
+    /// Register a blog by its homepage or feed URL; the feed is discovered and read.
+    Add {
+        url: String,
+        /// Print the registered blog as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List blogs with their status and feed health.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check now whether a pending blog proves its ownership (token in feed or homepage).
+    Verify { blog: String },
+    /// Remove a blog and its posts, by id or URL.
+    Remove { blog: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OpmlCommand {
+    /// Register every outline with an xmlUrl (feeds are read on the next crawl).
+    Import { file: PathBuf },
+    /// Write all blogs as OPML 2.0.
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// JSON lines, one post per line (the only format, and the default).
+    #[arg(long, default_value_t = true)]
+    pub jsonl: bool,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// Poll once and exit, printing a summary.
+    #[arg(long)]
+    pub once: bool,
+    /// With --once: poll every feed, not only the due ones.
+    #[arg(long, requires = "once")]
+    pub all: bool,
+    /// Print the summary as JSON.
+    #[arg(long, requires = "once")]
+    pub json: bool,
+}

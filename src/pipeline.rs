@@ -1,0 +1,170 @@
+//! The crawl pipeline: due blogs from the store, polled by the crawler, results back to
+//! the store. This is the only place where the two stages meet.
+
+use futures::StreamExt;
+use kith_crawl::{Crawler, PollOutcome};
+use kith_model::{Blog, IngestStats};
+use kith_store::DynStore;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Blogs taken from the store per sweep batch.
+const SWEEP_BATCH: usize = 10_000;
+
+/// What a sweep did, for `kith crawl --once` and the logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SweepSummary {
+    pub polled: usize,
+    pub fetched: usize,
+    pub not_modified: usize,
+    pub gone: usize,
+    pub new_posts: usize,
+    pub updated_posts: usize,
+    pub errors: BTreeMap<String, usize>,
+}
+
+impl SweepSummary {
+    pub fn error_count(&self) -> usize {
+        self.errors.values().sum()
+    }
+
+    fn add(&mut self, outcome: &PollOutcome, stats: IngestStats) {
+        self.polled += 1;
+        match outcome {
+            PollOutcome::Fetched { .. } => self.fetched += 1,
+            PollOutcome::NotModified => self.not_modified += 1,
+            PollOutcome::Gone => self.gone += 1,
+            PollOutcome::Failed { kind, .. } => {
+                *self.errors.entry((*kind).to_owned()).or_default() += 1
+            }
+        }
+        self.new_posts += stats.new;
+        self.updated_posts += stats.updated;
+    }
+}
+
+impl std::fmt::Display for SweepSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "polled {} feeds: {} fetched, {} not modified, {} gone; {} new posts, {} updated; {} errors",
+            self.polled,
+            self.fetched,
+            self.not_modified,
+            self.gone,
+            self.new_posts,
+            self.updated_posts,
+            self.error_count()
+        )?;
+        if !self.errors.is_empty() {
+            let by_kind: Vec<String> = self
+                .errors
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect();
+            write!(f, " ({})", by_kind.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Polls `blogs` (concurrently; the crawler's politeness limits pace the requests) and
+/// stores each result as soon as it arrives, so a kill loses at most the polls in flight.
+/// Stops starting new polls when `cancel` fires.
+pub async fn sweep(
+    store: &DynStore,
+    crawler: &Arc<Crawler>,
+    blogs: Vec<Blog>,
+    parallel: usize,
+    cancel: &CancellationToken,
+    on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
+) -> anyhow::Result<SweepSummary> {
+    let mut summary = SweepSummary::default();
+    let mut results = futures::stream::iter(blogs)
+        .take_while(|_| std::future::ready(!cancel.is_cancelled()))
+        .map(|blog| {
+            let crawler = Arc::clone(crawler);
+            async move {
+                let poll = crawler.poll(&blog).await;
+                (blog, poll)
+            }
+        })
+        .buffer_unordered(parallel.max(1));
+    while let Some((blog, poll)) = results.next().await {
+        let stats = match store.record_poll(poll.result).await {
+            Ok(s) => s,
+            // Removed while we polled it: nothing to record.
+            Err(kith_store::Error::NoSuchBlog(_)) => IngestStats::default(),
+            Err(e) => return Err(e.into()),
+        };
+        summary.add(&poll.outcome, stats);
+        on_done(&blog, &poll.outcome);
+    }
+    Ok(summary)
+}
+
+/// Polls every due blog once (every polled blog with `all`), in batches.
+pub async fn crawl_once(
+    store: &DynStore,
+    crawler: &Arc<Crawler>,
+    parallel: usize,
+    all: bool,
+    cancel: &CancellationToken,
+    on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
+) -> anyhow::Result<SweepSummary> {
+    let now = chrono::Utc::now();
+    let blogs = if all {
+        store
+            .blogs()
+            .await?
+            .into_iter()
+            .filter(|b| b.status.is_polled())
+            .collect()
+    } else {
+        store.due_blogs(now, usize::MAX).await?
+    };
+    sweep(store, crawler, blogs, parallel, cancel, on_done).await
+}
+
+/// Keeps polling due feeds until `cancel` fires: the crawler half of `kith serve`.
+pub async fn run_crawler(
+    store: DynStore,
+    crawler: Arc<Crawler>,
+    parallel: usize,
+    every: Duration,
+    cancel: CancellationToken,
+) {
+    tracing::info!(every_secs = every.as_secs(), "crawler started");
+    while !cancel.is_cancelled() {
+        let due = match store.due_blogs(chrono::Utc::now(), SWEEP_BATCH).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read due feeds");
+                Vec::new()
+            }
+        };
+        let batch_full = due.len() == SWEEP_BATCH;
+        if !due.is_empty() {
+            let started = std::time::Instant::now();
+            match sweep(&store, &crawler, due, parallel, &cancel, &|_, _| {}).await {
+                Ok(s) => tracing::info!(
+                    polled = s.polled,
+                    new_posts = s.new_posts,
+                    errors = s.error_count(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "sweep done"
+                ),
+                Err(e) => tracing::error!(error = %e, "sweep failed"),
+            }
+        }
+        if !batch_full {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+    tracing::info!("crawler stopped");
+}
