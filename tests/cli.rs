@@ -1,0 +1,106 @@
+//! Exit codes and messages of the `kith` binary on bad input.
+
+use crate::support::{Site, TEST_CONFIG, run_kith};
+
+#[tokio::test]
+async fn urls_that_cannot_be_blogs_exit_2() {
+    let site = Site::new(TEST_CONFIG);
+    let run = site.kith(&["blogs", "add", "not-a-url"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("not-a-url") && run.stderr.contains("not a URL"), "{}", run.stderr);
+
+    let run = site.kith(&["blogs", "add", "ftp://x"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("ftp"), "{}", run.stderr);
+
+    let run = site.kith(&["blogs", "list", "--json"]).await;
+    run.ok();
+    assert_eq!(run.stdout.trim(), "[]", "nothing was registered");
+}
+
+#[tokio::test]
+async fn a_mistyped_config_key_is_named() {
+    let site = Site::new("[crawl]\nconcurency = 4\n");
+    let run = site.kith(&["blogs", "list"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("concurency"), "{}", run.stderr);
+    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+
+    let site = Site::new("[crawl]\nper_host = 0\n");
+    let run = site.kith(&["blogs", "list"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("crawl.per_host"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn an_explicit_config_file_must_exist() {
+    let site = Site::new(TEST_CONFIG);
+    let run = site.kith(&["--config", "nope.toml", "blogs", "list"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("nope.toml"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn environment_overrides_are_checked() {
+    let site = Site::new(TEST_CONFIG);
+    let run = run_kith(site.path(), &["blogs", "list"], &[("KITH_LISTEN", "everywhere")]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("KITH_LISTEN"), "{}", run.stderr);
+
+    let elsewhere = site.path().join("elsewhere");
+    let run = run_kith(site.path(), &["blogs", "list"], &[("KITH_DATA", elsewhere.to_str().unwrap())]).await;
+    run.ok();
+    assert!(elsewhere.join("kith.sqlite3").exists(), "KITH_DATA moved the database");
+    assert!(!site.path().join("data").exists());
+}
+
+#[tokio::test]
+async fn unknown_blogs_and_unreadable_files_exit_2() {
+    let site = Site::new(TEST_CONFIG);
+    for args in [
+        &["blogs", "remove", "999"][..],
+        &["blogs", "verify", "https://nobody.example/"],
+        &["opml", "import", "missing.opml"],
+    ] {
+        let run = site.kith(args).await;
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(!run.stderr.is_empty());
+    }
+    std::fs::write(site.path().join("feed.xml"), "<rss><channel></channel></rss>").unwrap();
+    let run = site.kith(&["opml", "import", "feed.xml"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("not OPML"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2_and_help_lists_only_working_commands() {
+    let site = Site::new(TEST_CONFIG);
+    let run = site.kith(&["frobnicate"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    let run = site.kith(&["--help"]).await;
+    run.ok();
+    // The first word of each line of the "Commands:" section.
+    let commands: Vec<&str> = run
+        .stdout
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| !l.trim().is_empty() || l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .take_while(|w| *w != "Options:")
+        .collect();
+    assert_eq!(commands, ["serve", "demo", "blogs", "opml", "export", "crawl", "help"]);
+}
+
+/// The private-network guard is on by default: loopback is refused unless allowed.
+#[tokio::test]
+async fn private_addresses_are_refused_by_default() {
+    let sphere = crate::support::blogosphere(1, 7).await;
+    let site = Site::new("data_dir = \"data\"\n");
+    let run = site.kith(&["blogs", "add", &sphere.homepage_url(0)]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("loopback"), "{}", run.stderr);
+    assert_eq!(sphere.request_count(0), 0, "no request reached the blog");
+    sphere.shutdown().await;
+}

@@ -1,0 +1,122 @@
+//! Shared helpers: a data directory with a config, and running the `kith` binary in it.
+
+use kith_testkit::{Blogosphere, BlogosphereConfig};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// A working directory holding `kith.toml` and the data directory.
+pub struct Site {
+    pub dir: tempfile::TempDir,
+}
+
+/// Config for tests: loopback allowed (the simulated blogs live there), no verification.
+pub const TEST_CONFIG: &str = r#"
+data_dir = "data"
+[crawl]
+allowed_networks = ["127.0.0.0/8"]
+per_host_delay_ms = 0
+timeout_secs = 5
+connect_timeout_secs = 2
+[registration]
+require_verification = false
+"#;
+
+impl Site {
+    pub fn new(config: &str) -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kith.toml"), config).unwrap();
+        Site { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config(&self) -> kith_config::Config {
+        let mut c = kith_config::Config::from_file(&self.path().join("kith.toml")).unwrap();
+        c.data_dir = self.path().join(&c.data_dir);
+        c
+    }
+
+    /// Runs `kith ARGS` in the site's directory (so its kith.toml is the default config).
+    pub async fn kith(&self, args: &[&str]) -> Run {
+        run_kith(self.path(), args, &[]).await
+    }
+}
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "kith failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+pub fn kith_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_kith"))
+}
+
+pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(kith_bin());
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("KITH_DATA")
+        .env_remove("KITH_LISTEN")
+        .env("RUST_LOG", "warn")
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+pub async fn run_kith(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    command(dir, args, env).output().await.unwrap().into()
+}
+
+/// Each test's blogosphere gets its own block of loopback addresses.
+static NEXT_BLOCK: AtomicU8 = AtomicU8::new(0);
+
+pub async fn blogosphere(blogs: usize, seed: u64) -> Blogosphere {
+    let block = NEXT_BLOCK.fetch_add(1, Ordering::SeqCst);
+    Blogosphere::start(BlogosphereConfig {
+        blogs,
+        seed,
+        posts_per_blog: 3..=12,
+        first_ip: Ipv4Addr::new(127, 40 + block, 0, 1),
+        ..BlogosphereConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Every stored post, as `kith export --jsonl` prints it.
+pub async fn export(site: &Site) -> Vec<serde_json::Value> {
+    let run = site.kith(&["export", "--jsonl"]).await;
+    run.ok();
+    run.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests across crates: one test binary (ripgrep's layout), real loopback HTTP
+//! (the testkit's simulated blogosphere), real SQLite files, the real `kith` binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod cli;
+mod crash;
+mod thin_slice;
+mod web;
