@@ -7,7 +7,11 @@ async fn urls_that_cannot_be_blogs_exit_2() {
     let site = Site::new(TEST_CONFIG);
     let run = site.kith(&["blogs", "add", "not-a-url"]).await;
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("not-a-url") && run.stderr.contains("not a URL"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not-a-url") && run.stderr.contains("not a URL"),
+        "{}",
+        run.stderr
+    );
 
     let run = site.kith(&["blogs", "add", "ftp://x"]).await;
     assert_eq!(run.code, 2, "{run:?}");
@@ -43,14 +47,27 @@ async fn an_explicit_config_file_must_exist() {
 #[tokio::test]
 async fn environment_overrides_are_checked() {
     let site = Site::new(TEST_CONFIG);
-    let run = run_kith(site.path(), &["blogs", "list"], &[("KITH_LISTEN", "everywhere")]).await;
+    let run = run_kith(
+        site.path(),
+        &["blogs", "list"],
+        &[("KITH_LISTEN", "everywhere")],
+    )
+    .await;
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("KITH_LISTEN"), "{}", run.stderr);
 
     let elsewhere = site.path().join("elsewhere");
-    let run = run_kith(site.path(), &["blogs", "list"], &[("KITH_DATA", elsewhere.to_str().unwrap())]).await;
+    let run = run_kith(
+        site.path(),
+        &["blogs", "list"],
+        &[("KITH_DATA", elsewhere.to_str().unwrap())],
+    )
+    .await;
     run.ok();
-    assert!(elsewhere.join("kith.sqlite3").exists(), "KITH_DATA moved the database");
+    assert!(
+        elsewhere.join("kith.sqlite3").exists(),
+        "KITH_DATA moved the database"
+    );
     assert!(!site.path().join("data").exists());
 }
 
@@ -66,7 +83,11 @@ async fn unknown_blogs_and_unreadable_files_exit_2() {
         assert_eq!(run.code, 2, "{args:?}: {run:?}");
         assert!(!run.stderr.is_empty());
     }
-    std::fs::write(site.path().join("feed.xml"), "<rss><channel></channel></rss>").unwrap();
+    std::fs::write(
+        site.path().join("feed.xml"),
+        "<rss><channel></channel></rss>",
+    )
+    .unwrap();
     let run = site.kith(&["opml", "import", "feed.xml"]).await;
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("not OPML"), "{}", run.stderr);
@@ -90,7 +111,10 @@ async fn usage_errors_exit_2_and_help_lists_only_working_commands() {
         .filter_map(|l| l.split_whitespace().next())
         .take_while(|w| *w != "Options:")
         .collect();
-    assert_eq!(commands, ["serve", "demo", "blogs", "opml", "export", "crawl", "help"]);
+    assert_eq!(
+        commands,
+        ["serve", "demo", "blogs", "opml", "export", "crawl", "help"]
+    );
 }
 
 /// The private-network guard is on by default: loopback is refused unless allowed.

@@ -18,18 +18,31 @@ async fn kill_during_a_crawl_then_restart() {
     site.kith(&["opml", "import", "sphere.opml"]).await.ok();
     let total: usize = (0..sphere.len()).map(|i| sphere.feed_posts(i).len()).sum();
 
-    let mut crawl = command(site.path(), &["crawl", "--once"], &[]).spawn().unwrap();
-    let store = SqliteStore::open(site.config().database_path()).await.unwrap();
+    let mut crawl = command(site.path(), &["crawl", "--once"], &[])
+        .spawn()
+        .unwrap();
+    let store = SqliteStore::open(site.config().database_path())
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while store.counts().await.unwrap().posts == 0 {
-        assert!(Instant::now() < deadline, "the crawl stored nothing in 30 s");
-        assert!(crawl.try_wait().unwrap().is_none(), "the crawl ended before any post was seen");
+        assert!(
+            Instant::now() < deadline,
+            "the crawl stored nothing in 30 s"
+        );
+        assert!(
+            crawl.try_wait().unwrap().is_none(),
+            "the crawl ended before any post was seen"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     crawl.start_kill().unwrap(); // SIGKILL: no cleanup, no flush
     crawl.wait().await.unwrap();
     let committed = store.counts().await.unwrap().posts as usize;
-    assert!(committed > 0 && committed < total, "killed mid-crawl: {committed} of {total}");
+    assert!(
+        committed > 0 && committed < total,
+        "killed mid-crawl: {committed} of {total}"
+    );
     drop(store);
 
     // Restart: the polls that did not commit are still due; finishing stores every post once.
@@ -39,10 +52,16 @@ async fn kill_during_a_crawl_then_restart() {
     site.kith(&["crawl", "--once"]).await.ok();
     let posts = export(&site).await;
     assert_eq!(posts.len(), total);
-    let keys: BTreeSet<(String, String)> =
-        posts.iter().map(|p| (p["feed_url"].to_string(), p["guid"].to_string())).collect();
+    let keys: BTreeSet<(String, String)> = posts
+        .iter()
+        .map(|p| (p["feed_url"].to_string(), p["guid"].to_string()))
+        .collect();
     assert_eq!(keys.len(), total, "no post stored twice");
     let run = site.kith(&["crawl", "--once"]).await;
-    assert!(run.ok().stdout.starts_with("polled 0 feeds"), "all caught up: {}", run.stdout);
+    assert!(
+        run.ok().stdout.starts_with("polled 0 feeds"),
+        "all caught up: {}",
+        run.stdout
+    );
     sphere.shutdown().await;
 }

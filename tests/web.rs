@@ -14,24 +14,55 @@ async fn errors_are_pages_and_headers_are_strict() {
 
     let home = reqwest::get(format!("{base}/")).await.unwrap();
     assert_eq!(home.status(), 200);
-    let csp = home.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    let csp = home.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert_eq!(home.headers()["x-content-type-options"], "nosniff");
     assert!(home.text().await.unwrap().contains("No posts yet"));
 
     let missing = reqwest::get(format!("{base}/no/such/page")).await.unwrap();
     assert_eq!(missing.status(), 404);
-    assert!(missing.text().await.unwrap().contains("no page at this address"));
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains("no page at this address")
+    );
 
-    let bad = reqwest::get(format!("{base}/?before=%3Cscript%3E")).await.unwrap();
+    let bad = reqwest::get(format!("{base}/?before=%3Cscript%3E"))
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
     let text = bad.text().await.unwrap();
-    assert!(text.contains("not a page cursor") && text.contains("&lt;script&gt;"), "{text}");
+    assert!(
+        text.contains("not a page cursor") && text.contains("&lt;script&gt;"),
+        "{text}"
+    );
 
-    assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().text().await.unwrap(), "ok");
-    let css = reqwest::get(format!("{base}/static/style.css")).await.unwrap();
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+    let css = reqwest::get(format!("{base}/static/style.css"))
+        .await
+        .unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 
     stop.cancel();
-    tokio::time::timeout(std::time::Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }
