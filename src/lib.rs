@@ -26,6 +26,7 @@ pub mod demo;
 pub mod opml;
 pub mod pipeline;
 pub mod register;
+pub mod websub;
 
 use anyhow::Context;
 use cli::{BlogsCommand, Cli, Command, CrawlArgs, ExportArgs, OpmlCommand};
@@ -48,6 +49,15 @@ fn poll_parallelism(config: &Config) -> usize {
     config.crawl.concurrency.saturating_mul(4).max(8)
 }
 
+/// How sweeps run under this configuration; `websub` when hubs can call us back.
+pub fn sweep_options(config: &Config, websub: bool) -> pipeline::SweepOptions {
+    pipeline::SweepOptions {
+        parallel: poll_parallelism(config),
+        websub: websub && config.crawl.websub,
+        fallback: std::time::Duration::from_secs(config.crawl.max_interval_secs),
+    }
+}
+
 /// The opened store and crawler every command works with.
 pub struct App {
     pub config: Config,
@@ -61,7 +71,8 @@ impl App {
         let store = SqliteStore::open(&path)
             .await
             .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
-        let crawler = Crawler::new(&config.crawl).context("cannot set up the HTTP client")?;
+        let crawler = Crawler::new(&config.crawl, &config.public_url())
+            .context("cannot set up the HTTP client")?;
         Ok(App {
             config,
             store: Arc::new(store),
@@ -104,15 +115,21 @@ pub async fn serve_on(
     shutdown: CancellationToken,
     ready: impl FnOnce(&App),
 ) -> anyhow::Result<()> {
+    let websub = app.config.crawl.websub.then(|| websub::WebSubContext {
+        public_url: app.config.public_url(),
+        lease_secs: app.config.crawl.websub_lease_secs,
+    });
     let crawler_task = tokio::spawn(pipeline::run_crawler(
         Arc::clone(&app.store),
         Arc::clone(&app.crawler),
-        poll_parallelism(&app.config),
+        sweep_options(&app.config, true),
         std::time::Duration::from_secs(app.config.crawl.sweep_every_secs),
+        websub,
         shutdown.child_token(),
     ));
     let state = kith_web::AppState::new(Arc::clone(&app.store))?;
-    let router = kith_web::router(state);
+    let max_body = usize::try_from(app.config.crawl.max_body_bytes).unwrap_or(usize::MAX);
+    let router = kith_web::router(state).merge(websub::routes(Arc::clone(&app.store), max_body));
     ready(&app);
     let web_shutdown = shutdown.clone();
     let served = kith_web::serve(
@@ -469,7 +486,8 @@ async fn cmd_export(app: App, args: ExportArgs) -> anyhow::Result<()> {
 }
 
 async fn cmd_crawl(app: App, args: CrawlArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let parallel = poll_parallelism(&app.config);
+    // No web server in this process, so nothing would answer a hub: no WebSub.
+    let opts = sweep_options(&app.config, false);
     if !args.once {
         eprintln!(
             "Crawling until Ctrl-C (every {} s).",
@@ -478,8 +496,9 @@ async fn cmd_crawl(app: App, args: CrawlArgs, shutdown: CancellationToken) -> an
         pipeline::run_crawler(
             app.store,
             app.crawler,
-            parallel,
+            opts,
             std::time::Duration::from_secs(app.config.crawl.sweep_every_secs),
+            None,
             shutdown,
         )
         .await;
@@ -508,7 +527,7 @@ async fn cmd_crawl(app: App, args: CrawlArgs, shutdown: CancellationToken) -> an
     let summary = pipeline::crawl_once(
         &app.store,
         &app.crawler,
-        parallel,
+        &opts,
         args.all,
         &shutdown,
         &|_, _| bar.inc(1),

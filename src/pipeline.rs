@@ -10,6 +10,27 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// How a sweep runs.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// Polls in flight (the fetcher's politeness limits pace the requests themselves).
+    pub parallel: usize,
+    /// Note the WebSub hubs feeds name, and poll subscribed feeds only as a fallback.
+    pub websub: bool,
+    /// The fallback polling interval of a feed whose hub pushes to us.
+    pub fallback: Duration,
+}
+
+impl SweepOptions {
+    pub fn new(parallel: usize) -> Self {
+        Self {
+            parallel,
+            websub: false,
+            fallback: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
 /// Blogs taken from the store per sweep batch.
 const SWEEP_BATCH: usize = 10_000;
 
@@ -77,7 +98,7 @@ pub async fn sweep(
     store: &DynStore,
     crawler: &Arc<Crawler>,
     blogs: Vec<Blog>,
-    parallel: usize,
+    opts: &SweepOptions,
     cancel: &CancellationToken,
     on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
 ) -> anyhow::Result<SweepSummary> {
@@ -91,8 +112,26 @@ pub async fn sweep(
                 (blog, poll)
             }
         })
-        .buffer_unordered(parallel.max(1));
-    while let Some((blog, poll)) = results.next().await {
+        .buffer_unordered(opts.parallel.max(1));
+    while let Some((blog, mut poll)) = results.next().await {
+        if opts.websub
+            && let Some(hub) = &poll.hub
+        {
+            match crate::websub::note_hub(store, blog.id, hub).await {
+                // Pushed to us: polling is only the fallback.
+                Ok(Some(sub)) if sub.state == kith_model::SubscriptionState::Active => {
+                    let fallback = chrono::Utc::now()
+                        + chrono::Duration::from_std(opts.fallback)
+                            .unwrap_or(chrono::Duration::days(1));
+                    let next = &mut poll.result.state.next_check_at;
+                    *next = Some(next.map_or(fallback, |n| n.max(fallback)));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(blog_id = %blog.id, error = %e, "cannot note the feed's hub")
+                }
+            }
+        }
         let stats = match store.record_poll(poll.result).await {
             Ok(s) => s,
             // Removed while we polled it: nothing to record.
@@ -109,7 +148,7 @@ pub async fn sweep(
 pub async fn crawl_once(
     store: &DynStore,
     crawler: &Arc<Crawler>,
-    parallel: usize,
+    opts: &SweepOptions,
     all: bool,
     cancel: &CancellationToken,
     on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
@@ -125,15 +164,18 @@ pub async fn crawl_once(
     } else {
         store.due_blogs(now, usize::MAX).await?
     };
-    sweep(store, crawler, blogs, parallel, cancel, on_done).await
+    sweep(store, crawler, blogs, opts, cancel, on_done).await
 }
 
 /// Keeps polling due feeds until `cancel` fires: the crawler half of `kith serve`.
+/// `websub`: where hubs call back; None when nothing listens for them (a crawl-only
+/// worker without a public URL).
 pub async fn run_crawler(
     store: DynStore,
     crawler: Arc<Crawler>,
-    parallel: usize,
+    opts: SweepOptions,
     every: Duration,
+    websub: Option<crate::websub::WebSubContext>,
     cancel: CancellationToken,
 ) {
     tracing::info!(every_secs = every.as_secs(), "crawler started");
@@ -146,9 +188,14 @@ pub async fn run_crawler(
             }
         };
         let batch_full = due.len() == SWEEP_BATCH;
+        if let Some(ctx) = &websub
+            && let Err(e) = crate::websub::request_due(&store, &crawler, ctx).await
+        {
+            tracing::error!(error = %e, "cannot request websub subscriptions");
+        }
         if !due.is_empty() {
             let started = std::time::Instant::now();
-            match sweep(&store, &crawler, due, parallel, &cancel, &|_, _| {}).await {
+            match sweep(&store, &crawler, due, &opts, &cancel, &|_, _| {}).await {
                 Ok(s) => tracing::info!(
                     polled = s.polled,
                     new_posts = s.new_posts,

@@ -26,7 +26,7 @@ pub async fn register(
     if let Some(existing) = store.find_blog(input).await? {
         return Err(already(&existing).into());
     }
-    let found = crawler.discover(input).await.map_err(|e| match e {
+    let mut found = crawler.discover(input).await.map_err(|e| match e {
         DiscoverError::Url(_) | DiscoverError::NoFeed { .. } | DiscoverError::Unreadable { .. } => {
             anyhow::Error::new(BadInput(e.to_string()))
         }
@@ -34,12 +34,13 @@ pub async fn register(
             source:
                 FetchError::Blocked(_)
                 | FetchError::BadUrl(_)
+                | FetchError::Robots(_)
                 | FetchError::Status {
                     status: 400..=499, ..
                 },
             ..
         } => anyhow::Error::new(BadInput(e.to_string())),
-        other => anyhow::Error::new(other).context(format!("cannot reach {input}")),
+        other => anyhow::Error::new(other),
     })?;
     let status = if require_verification {
         BlogStatus::Pending
@@ -70,6 +71,8 @@ pub async fn register(
         }
         Err(e) => return Err(e.into()),
     };
+    crawler.mark_discovery_backfill(&mut found);
+    let hub = crawler.discovery_hub(&found);
     let state = crawler.state_after_discovery(&found, blog.id.0 as u64);
     let stats = store
         .record_poll(PollResult {
@@ -77,9 +80,13 @@ pub async fn register(
             state,
             title: None,
             status: None,
+            feed_url: None,
             posts: found.feed.entries,
         })
         .await?;
+    if let Some(hub) = hub {
+        crate::websub::note_hub(store, blog.id, &hub).await?;
+    }
     let blog = store.blog(blog.id).await?.unwrap_or(blog);
     tracing::debug!(blog_id = %blog.id, feed_url = %blog.feed_url, new_posts = stats.new, "registered a blog");
     Ok(Registered {

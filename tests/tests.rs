@@ -7,5 +7,7 @@ mod support;
 
 mod cli;
 mod crash;
+mod crawl;
 mod thin_slice;
 mod web;
+mod websub;

@@ -66,6 +66,8 @@ mod examples {
             "allowed_networks",
             "contact",
             "require_verification",
+            "websub",
+            "websub_lease_secs",
         ] {
             assert!(
                 text.contains(&format!("{key} =")),

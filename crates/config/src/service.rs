@@ -21,6 +21,9 @@ pub mod defaults {
     pub const MAX_INTERVAL_SECS: u64 = 24 * 60 * 60;
     pub const SWEEP_EVERY_SECS: u64 = 30;
     pub const REQUIRE_VERIFICATION: bool = true;
+    pub const WEBSUB: bool = true;
+    /// Ten days, the longest lease most hubs grant.
+    pub const WEBSUB_LEASE_SECS: u64 = 10 * 24 * 60 * 60;
     /// The file name looked for in the working directory when `--config` is not given.
     pub const CONFIG_FILE: &str = "kith.toml";
 }
@@ -73,6 +76,11 @@ pub struct CrawlConfig {
     pub allowed_networks: Vec<IpNet>,
     /// Contact URL or address appended to the User-Agent so site owners can reach you.
     pub contact: Option<String>,
+    /// Subscribe to feeds' WebSub hubs (`kith serve` only: the hub calls back to
+    /// `web.public_url`, which must be reachable from the hub).
+    pub websub: bool,
+    /// Lease asked of hubs; renewed before it ends.
+    pub websub_lease_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -118,6 +126,8 @@ impl Default for CrawlConfig {
             sweep_every_secs: defaults::SWEEP_EVERY_SECS,
             allowed_networks: Vec::new(),
             contact: None,
+            websub: defaults::WEBSUB,
+            websub_lease_secs: defaults::WEBSUB_LEASE_SECS,
         }
     }
 }
@@ -244,6 +254,9 @@ impl Config {
                     c.min_interval_secs, c.max_interval_secs
                 ),
             );
+        }
+        if c.websub_lease_secs == 0 {
+            return bad("crawl.websub_lease_secs", "must be at least 1".into());
         }
         if c.sweep_every_secs == 0 {
             return bad("crawl.sweep_every_secs", "must be at least 1".into());

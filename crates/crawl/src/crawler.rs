@@ -5,6 +5,7 @@ use crate::discover::{DiscoverError, Discovery, discover};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::parse::parse_feed;
 use crate::schedule::Schedule;
+use crate::websub::{HubLinks, find_hub};
 use chrono::{DateTime, Utc};
 use kith_config::CrawlConfig;
 use kith_model::{Blog, BlogStatus, FeedState, PollResult};
@@ -29,6 +30,8 @@ pub enum PollOutcome {
 pub struct Poll {
     pub result: PollResult,
     pub outcome: PollOutcome,
+    /// The WebSub hub the feed names, when it names one.
+    pub hub: Option<HubLinks>,
 }
 
 /// The crawler: a shared fetcher (with its politeness limits) and the schedule rules.
@@ -36,6 +39,47 @@ pub struct Poll {
 pub struct Crawler {
     fetcher: Fetcher,
     schedule: Schedule,
+    /// The hub's public URL: a homepage's `rel="me"` link to `{public_url}blogs/{id}`
+    /// proves ownership.
+    public_url: String,
+}
+
+/// On a blog's first crawl, entries older than this are history (backfill), not news.
+pub const BACKFILL_AGE: chrono::Duration = chrono::Duration::days(2);
+/// A permanent redirect must be seen on this many polls in a row before the stored feed
+/// URL follows it: one misconfigured deploy should not move a feed for good.
+pub const MOVES_CONFIRMED_AFTER: u32 = 2;
+
+/// Marks entries of a blog's first crawl that are older than [`BACKFILL_AGE`] as backfill,
+/// so a blog with a long history does not flood the front pages when it joins.
+pub fn mark_backfill(entries: &mut [kith_model::NewPost], now: DateTime<Utc>) {
+    for e in entries {
+        e.backfill = e.published < now - BACKFILL_AGE;
+    }
+}
+
+/// Follows a permanent redirect into the crawl state; returns the new feed URL once the
+/// move is confirmed.
+fn track_move(prev: &FeedState, moved_to: Option<&Url>, state: &mut FeedState) -> Option<String> {
+    let Some(to) = moved_to.map(Url::as_str) else {
+        state.redirect_to = None;
+        state.redirect_count = 0;
+        return None;
+    };
+    let seen = if prev.redirect_to.as_deref() == Some(to) {
+        prev.redirect_count.saturating_add(1)
+    } else {
+        1
+    };
+    if seen >= MOVES_CONFIRMED_AFTER {
+        state.redirect_to = None;
+        state.redirect_count = 0;
+        Some(to.to_owned())
+    } else {
+        state.redirect_to = Some(to.to_owned());
+        state.redirect_count = seen;
+        None
+    }
 }
 
 /// A new ownership token for a blog.
@@ -44,8 +88,10 @@ pub fn new_verification_token() -> String {
 }
 
 impl Crawler {
-    pub fn new(cfg: &CrawlConfig) -> Result<Crawler, FetchError> {
+    /// `public_url` is the hub's own URL (see `kith_config::Config::public_url`).
+    pub fn new(cfg: &CrawlConfig, public_url: &str) -> Result<Crawler, FetchError> {
         Ok(Crawler {
+            public_url: public_url.to_owned(),
             fetcher: Fetcher::new(cfg)?,
             schedule: Schedule {
                 min: Duration::from_secs(cfg.min_interval_secs),
@@ -83,6 +129,8 @@ impl Crawler {
             last_checked_at: Some(now),
             last_success_at: Some(now),
             interval_secs: Some(interval.as_secs()),
+            redirect_to: None,
+            redirect_count: 0,
         }
     }
 
@@ -130,6 +178,7 @@ impl Crawler {
                 return Poll {
                     result,
                     outcome: PollOutcome::Gone,
+                    hub: None,
                 };
             }
             Err(e) => return self.failed(blog, now, seed, e),
@@ -141,36 +190,39 @@ impl Crawler {
                 .unwrap_or(self.schedule.max / 4)
         };
         if resp.not_modified() {
-            let mut result = PollResult::new(
-                blog.id,
-                FeedState {
-                    next_check_at: Some(self.schedule.after_success(
-                        now,
-                        interval_of(prev),
-                        resp.fresh_for,
-                        seed,
-                    )),
-                    consecutive_errors: 0,
-                    last_status: Some(304),
-                    last_error: None,
-                    last_checked_at: Some(now),
-                    last_success_at: Some(now),
-                    // A 304 may carry fresh validators; keep the old ones otherwise.
-                    etag: resp.validators.etag.clone().or_else(|| prev.etag.clone()),
-                    last_modified: resp
-                        .validators
-                        .last_modified
-                        .clone()
-                        .or_else(|| prev.last_modified.clone()),
-                    interval_secs: prev.interval_secs,
-                },
-            );
+            let mut state = FeedState {
+                next_check_at: Some(self.schedule.after_success(
+                    now,
+                    interval_of(prev),
+                    resp.fresh_for,
+                    seed,
+                )),
+                consecutive_errors: 0,
+                last_status: Some(304),
+                last_error: None,
+                last_checked_at: Some(now),
+                last_success_at: Some(now),
+                // A 304 may carry fresh validators; keep the old ones otherwise.
+                etag: resp.validators.etag.clone().or_else(|| prev.etag.clone()),
+                last_modified: resp
+                    .validators
+                    .last_modified
+                    .clone()
+                    .or_else(|| prev.last_modified.clone()),
+                interval_secs: prev.interval_secs,
+                redirect_to: None,
+                redirect_count: 0,
+            };
+            let moved = track_move(prev, resp.moved_to.as_ref(), &mut state);
+            let mut result = PollResult::new(blog.id, state);
+            result.feed_url = moved;
             if blog.status == BlogStatus::Pending && self.homepage_proves(blog).await {
                 result.status = Some(BlogStatus::Verified);
             }
             return Poll {
                 result,
                 outcome: PollOutcome::NotModified,
+                hub: find_hub(&resp.links, b"", &resp.url),
             };
         }
 
@@ -190,7 +242,11 @@ impl Crawler {
         };
         let dates: Vec<DateTime<Utc>> = feed.entries.iter().map(|e| e.published).collect();
         let interval = self.schedule.rhythm(&dates);
-        let state = FeedState {
+        let mut entries = feed.entries;
+        if prev.last_success_at.is_none() {
+            mark_backfill(&mut entries, now);
+        }
+        let mut state = FeedState {
             etag: resp.validators.etag.clone(),
             last_modified: resp.validators.last_modified.clone(),
             next_check_at: Some(self.schedule.after_success(
@@ -205,7 +261,10 @@ impl Crawler {
             last_checked_at: Some(now),
             last_success_at: Some(now),
             interval_secs: Some(interval.as_secs()),
+            redirect_to: None,
+            redirect_count: 0,
         };
+        let feed_url = track_move(prev, resp.moved_to.as_ref(), &mut state);
         let mut status = None;
         if blog.status == BlogStatus::Pending {
             let token = blog.verification_token.as_bytes();
@@ -214,21 +273,25 @@ impl Crawler {
                 status = Some(BlogStatus::Verified);
             }
         }
-        let entries = feed.entries.len();
         Poll {
+            hub: find_hub(&resp.links, &resp.body, &resp.url),
+            outcome: PollOutcome::Fetched {
+                entries: entries.len(),
+            },
             result: PollResult {
                 blog_id: blog.id,
                 state,
                 title: feed.title,
                 status,
-                posts: feed.entries,
+                feed_url,
+                posts: entries,
             },
-            outcome: PollOutcome::Fetched { entries },
         }
     }
 
-    /// Whether the blog's homepage carries its verification token
-    /// (`<meta name="kith-verification" content="TOKEN">`).
+    /// Whether the blog's homepage proves ownership: its verification token in
+    /// `<meta name="kith-verification" content="TOKEN">`, or a `rel="me"` link to the
+    /// hub's page for the blog.
     async fn homepage_proves(&self, blog: &Blog) -> bool {
         let Ok(url) = Url::parse(&blog.homepage_url) else {
             return false;
@@ -237,13 +300,18 @@ impl Crawler {
             return false;
         };
         let html = crate::parse::decode(&page.body, page.content_type.as_deref());
-        let doc = scraper::Html::parse_document(&html);
-        let Ok(sel) = scraper::Selector::parse(r#"meta[name="kith-verification"]"#) else {
-            return false;
-        };
-        doc.select(&sel)
-            .filter_map(|m| m.value().attr("content"))
-            .any(|c| c.trim() == blog.verification_token && !c.trim().is_empty())
+        let blog_page = format!("{}blogs/{}", self.public_url, blog.id);
+        homepage_has_proof(&html, &page.url, &blog.verification_token, &blog_page)
+    }
+
+    /// The WebSub hub a discovered feed names, if any.
+    pub fn discovery_hub(&self, d: &Discovery) -> Option<HubLinks> {
+        find_hub(&d.response.links, &d.response.body, &d.response.url)
+    }
+
+    /// Marks first-crawl history in a discovery's entries (see [`mark_backfill`]).
+    pub fn mark_discovery_backfill(&self, d: &mut Discovery) {
+        mark_backfill(&mut d.feed.entries, Utc::now());
     }
 
     fn failed(&self, blog: &Blog, now: DateTime<Utc>, seed: u64, err: FetchError) -> Poll {
@@ -270,6 +338,108 @@ impl Crawler {
                 kind: err.kind(),
                 reason: err.to_string(),
             },
+            hub: None,
         }
+    }
+}
+
+/// The ownership proofs a homepage can carry: the token in a `kith-verification` meta tag,
+/// or a `rel="me"` link to the hub's page for the blog.
+pub fn homepage_has_proof(html: &str, page_url: &Url, token: &str, blog_page: &str) -> bool {
+    if token.trim().is_empty() {
+        return false;
+    }
+    let doc = scraper::Html::parse_document(html);
+    if let Ok(sel) = scraper::Selector::parse(r#"meta[name="kith-verification"]"#)
+        && doc
+            .select(&sel)
+            .filter_map(|m| m.value().attr("content"))
+            .any(|c| c.trim() == token)
+    {
+        return true;
+    }
+    let same = |href: &str| {
+        page_url
+            .join(href.trim())
+            .is_ok_and(|u| u.as_str().trim_end_matches('/') == blog_page.trim_end_matches('/'))
+    };
+    let Ok(me) = scraper::Selector::parse("a[rel][href], link[rel][href]") else {
+        return false;
+    };
+    doc.select(&me).any(|el| {
+        let v = el.value();
+        v.attr("rel")
+            .is_some_and(|r| r.split_whitespace().any(|r| r.eq_ignore_ascii_case("me")))
+            && v.attr("href").is_some_and(same)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn proofs_on_a_homepage() {
+        let page = Url::parse("https://blog.example/").unwrap();
+        let hub = "https://kith.example/blogs/7";
+        let meta = r#"<head><meta name="kith-verification" content=" kith-abc "></head>"#;
+        assert!(homepage_has_proof(meta, &page, "kith-abc", hub));
+        assert!(!homepage_has_proof(meta, &page, "kith-other", hub));
+        let me = r#"<a rel="me noopener" href="https://kith.example/blogs/7/">me on Kith</a>"#;
+        assert!(homepage_has_proof(me, &page, "kith-abc", hub));
+        let not_me = r#"<a href="https://kith.example/blogs/7">Kith</a><a rel="me" href="https://kith.example/blogs/71">x</a>"#;
+        assert!(!homepage_has_proof(not_me, &page, "kith-abc", hub));
+        assert!(
+            !homepage_has_proof(meta, &page, "", hub),
+            "an empty token proves nothing"
+        );
+    }
+
+    #[test]
+    fn a_move_is_confirmed_on_the_second_poll() {
+        let to = Url::parse("https://new.example/feed").unwrap();
+        let mut first = FeedState::default();
+        assert_eq!(
+            track_move(&FeedState::default(), Some(&to), &mut first),
+            None
+        );
+        assert_eq!(first.redirect_count, 1);
+        let mut second = FeedState::default();
+        assert_eq!(
+            track_move(&first, Some(&to), &mut second).as_deref(),
+            Some(to.as_str())
+        );
+        assert_eq!(second.redirect_to, None);
+        let mut back = FeedState::default();
+        assert_eq!(
+            track_move(&first, None, &mut back),
+            None,
+            "no redirect this time: reset"
+        );
+        assert_eq!(back.redirect_count, 0);
+    }
+
+    #[test]
+    fn only_old_entries_of_a_first_crawl_are_backfill() {
+        let now = Utc::now();
+        let post = |days: i64| kith_model::NewPost {
+            guid: days.to_string(),
+            url: None,
+            title: String::new(),
+            author: None,
+            published: now - chrono::Duration::days(days),
+            updated: None,
+            content_html: String::new(),
+            text: String::new(),
+            content_hash: String::new(),
+            language: None,
+            categories: vec![],
+            backfill: false,
+        };
+        let mut entries = vec![post(0), post(1), post(3), post(400)];
+        mark_backfill(&mut entries, now);
+        let flags: Vec<bool> = entries.iter().map(|e| e.backfill).collect();
+        assert_eq!(flags, [false, false, true, true]);
     }
 }

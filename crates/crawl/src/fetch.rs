@@ -6,6 +6,7 @@
 
 use crate::guard::{Blocked, GuardedResolver, NetworkGuard};
 use crate::politeness::Politeness;
+use crate::robots::{MAX_ROBOTS_BYTES, RobotsCache};
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use http::header::{self, HeaderMap};
@@ -40,6 +41,8 @@ pub struct Fetched {
     pub moved_to: Option<Url>,
     /// `Cache-Control: max-age` or `Expires`: the server's wish for the next poll.
     pub fresh_for: Option<Duration>,
+    /// `Link` header entries (rel, URL), e.g. a WebSub hub.
+    pub links: Vec<(String, Url)>,
 }
 
 impl Fetched {
@@ -61,6 +64,9 @@ pub enum FetchError {
     Connect(String),
     #[error("more than {0} redirects")]
     TooManyRedirects(usize),
+    /// The site's robots.txt disallows this URL for Kith; the URL is in the field.
+    #[error("the site's robots.txt does not allow Kith to fetch this page")]
+    Robots(String),
     #[error("the response is larger than {limit} bytes")]
     TooLarge { limit: u64 },
     #[error("the server answered {status}{}", reason_suffix(*.status))]
@@ -90,6 +96,7 @@ impl FetchError {
             Self::Timeout => "timeout",
             Self::Connect(_) => "connect",
             Self::TooManyRedirects(_) => "redirects",
+            Self::Robots(_) => "robots",
             Self::TooLarge { .. } => "too_large",
             Self::Status { status, .. } if *status == 404 => "not_found",
             Self::Status { status, .. } if *status == 410 => "gone",
@@ -115,6 +122,7 @@ pub struct Fetcher {
     client: reqwest::Client,
     guard: Arc<NetworkGuard>,
     politeness: Politeness,
+    robots: RobotsCache,
     max_body: u64,
     max_redirects: usize,
 }
@@ -151,6 +159,7 @@ impl Fetcher {
                 cfg.per_host,
                 Duration::from_millis(cfg.per_host_delay_ms),
             ),
+            robots: RobotsCache::default(),
             max_body: cfg.max_body_bytes,
             max_redirects: cfg.max_redirects,
         })
@@ -160,11 +169,40 @@ impl Fetcher {
     /// Returns 2xx and 304 responses; every other status is a [`FetchError::Status`].
     #[tracing::instrument(level = "debug", skip(self, validators), fields(url = %url))]
     pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        self.fetch(url, validators, true, self.max_body).await
+    }
+
+    /// robots.txt of `url`'s origin: its status and body, or why it could not be read.
+    async fn fetch_robots(&self, url: Url) -> Result<(u16, Vec<u8>), FetchError> {
+        // Boxed: fetch -> robots -> fetch is recursive (robots.txt itself is not checked).
+        Box::pin(self.fetch(&url, &Validators::default(), false, MAX_ROBOTS_BYTES as u64))
+            .await
+            .map(|r| (r.status, r.body.to_vec()))
+    }
+
+    async fn fetch(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        obey_robots: bool,
+        cap: u64,
+    ) -> Result<Fetched, FetchError> {
         let mut current = url.clone();
         let mut all_permanent = true;
         let mut hops = 0;
         loop {
             self.check_url(&current)?;
+            if obey_robots {
+                let rules = self.robots.rules(&current, |u| self.fetch_robots(u)).await;
+                if !rules.allows(&current) {
+                    return Err(match &*rules {
+                        // robots.txt could not be read: the site is down or unreachable,
+                        // and that (not robots) is what the blogger needs to hear.
+                        crate::robots::Rules::Unavailable { cause } => cause.clone(),
+                        _ => FetchError::Robots(current.to_string()),
+                    });
+                }
+            }
             let host = current.host_str().unwrap_or("").to_owned();
             let Some(_permit) = self.politeness.acquire(&host).await else {
                 return Err(FetchError::Io("the crawler is shutting down".into()));
@@ -205,10 +243,16 @@ impl Fetcher {
                 let body = if status == 304 {
                     Bytes::new()
                 } else {
-                    read_capped(&mut resp, self.max_body).await?
+                    read_capped(&mut resp, cap).await?
                 };
                 let moved_to =
                     (hops > 0 && all_permanent && current != *url).then(|| current.clone());
+                let links = headers
+                    .get_all(header::LINK)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| crate::websub::parse_link_header(v, &current))
+                    .collect();
                 return Ok(Fetched {
                     url: current,
                     status,
@@ -220,6 +264,7 @@ impl Fetcher {
                     },
                     moved_to,
                     fresh_for: freshness(&headers, Utc::now()),
+                    links,
                 });
             }
             return Err(FetchError::Status {
@@ -229,6 +274,28 @@ impl Fetcher {
                     .flatten(),
             });
         }
+    }
+
+    /// POSTs a form (a WebSub subscription request) without following redirects; returns
+    /// the status. The hub URL comes from a feed, so it is guarded like any fetch.
+    pub async fn post_form(&self, url: &Url, form: &[(&str, &str)]) -> Result<u16, FetchError> {
+        self.check_url(url)?;
+        let host = url.host_str().unwrap_or("").to_owned();
+        let Some(_permit) = self.politeness.acquire(&host).await else {
+            return Err(FetchError::Io("the crawler is shutting down".into()));
+        };
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let resp = self
+            .client
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(map_reqwest)?;
+        Ok(resp.status().as_u16())
     }
 
     /// Scheme and literal-IP checks; host names are checked by the resolver at connect.

@@ -205,6 +205,26 @@ mod tests {
         }
     }
 
+    /// The resolver itself refuses a name that resolves to loopback (real getaddrinfo).
+    #[tokio::test]
+    async fn the_resolver_drops_private_answers() {
+        use reqwest::dns::Resolve;
+        let strict = GuardedResolver::new(Arc::new(NetworkGuard::default()));
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let err = strict.resolve(name).await.err().unwrap().to_string();
+        assert!(err.contains("loopback"), "{err}");
+        let open = GuardedResolver::new(Arc::new(NetworkGuard::new(vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "::1/128".parse().unwrap(),
+        ])));
+        let addrs: Vec<_> = open
+            .resolve("localhost".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()));
+    }
+
     #[test]
     fn allowed_networks_are_exempt() {
         let g = NetworkGuard::new(vec!["127.0.0.0/8".parse().unwrap()]);

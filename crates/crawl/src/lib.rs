@@ -14,9 +14,11 @@
 //! - [`fetch`] — the HTTP client: conditional GET, redirects by hand, body cap, timeouts.
 //! - [`guard`] — the private-network (SSRF) guard, in the resolver and on literal IPs.
 //! - [`politeness`] — global and per-host limits, minimum gap per host.
+//! - [`robots`] — robots.txt (RFC 9309) per origin, cached.
 //! - [`parse`] — charset, feed-rs, entries to [`kith_model::NewPost`], language.
 //! - [`sanitize`] — the HTML allow-list (ammonia) and plain text.
 //! - [`schedule`] — adaptive polling interval, exponential backoff with jitter.
+//! - [`websub`] — WebSub hub discovery, subscription requests, signature checks.
 //! - [`crawler`] — one poll of one blog, ownership check included.
 
 pub mod crawler;
@@ -25,8 +27,10 @@ pub mod fetch;
 pub mod guard;
 pub mod parse;
 pub mod politeness;
+pub mod robots;
 pub mod sanitize;
 pub mod schedule;
+pub mod websub;
 
 pub use crawler::{Crawler, Poll, PollOutcome, new_verification_token};
 pub use discover::{DiscoverError, Discovery};

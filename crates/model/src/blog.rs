@@ -117,6 +117,10 @@ pub struct FeedState {
     pub last_success_at: Option<DateTime<Utc>>,
     /// The feed's polling interval learnt from its posting rhythm, in seconds.
     pub interval_secs: Option<u64>,
+    /// Where the last polls were permanently redirected (301/308), and how many polls in
+    /// a row saw it; the stored feed URL is rewritten once it is seen twice.
+    pub redirect_to: Option<String>,
+    pub redirect_count: u32,
 }
 
 impl FeedState {

@@ -9,14 +9,17 @@
 //! - [`post`] — [`NewPost`] (what the crawler hands over), [`Post`] (what readers get back),
 //!   [`PostTag`] and [`TagSource`].
 //! - [`poll`] — [`PollResult`], what one poll of one feed produced, and [`IngestStats`].
+//! - [`websub`] — [`Subscription`]: a blog's feed pushed to us by its WebSub hub.
 //! - [`url`] — [`normalize_url`], the one definition of "the same URL" for blogs and feeds.
 
 pub mod blog;
 pub mod poll;
 pub mod post;
 pub mod url;
+pub mod websub;
 
 pub use blog::{Blog, BlogId, BlogStatus, FeedState, Health, NewBlog};
 pub use poll::{IngestStats, PollResult};
 pub use post::{NewPost, Post, PostId, PostTag, TagSource, content_hash, normalize_tag};
 pub use url::{UrlError, identity_key, normalize_url};
+pub use websub::{Subscription, SubscriptionState};

@@ -12,6 +12,9 @@ pub struct PollResult {
     pub title: Option<String>,
     /// A status change, such as `Gone` after a 410.
     pub status: Option<BlogStatus>,
+    /// The feed moved for good (a permanent redirect seen on consecutive polls): store
+    /// this as the blog's feed URL.
+    pub feed_url: Option<String>,
     /// Entries of the feed; known ones are updated when their content changed.
     pub posts: Vec<NewPost>,
 }
@@ -24,6 +27,7 @@ impl PollResult {
             state,
             title: None,
             status: None,
+            feed_url: None,
             posts: Vec::new(),
         }
     }
@@ -35,6 +39,9 @@ pub struct IngestStats {
     pub new: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Posts already stored from another feed (a planet, a cross-post): noted as another
+    /// source of the same post, not stored twice.
+    pub cross_posted: usize,
 }
 
 impl std::ops::AddAssign for IngestStats {
@@ -42,5 +49,6 @@ impl std::ops::AddAssign for IngestStats {
         self.new += o.new;
         self.updated += o.updated;
         self.unchanged += o.unchanged;
+        self.cross_posted += o.cross_posted;
     }
 }

@@ -86,6 +86,9 @@ pub struct NewPost {
     pub language: Option<String>,
     /// The feed's own categories, as the author wrote them.
     pub categories: Vec<String>,
+    /// Old history read on a blog's first crawl: kept, but not news (rivers keep it off
+    /// their front pages).
+    pub backfill: bool,
 }
 
 /// A stored post, as readers see it.
@@ -105,6 +108,7 @@ pub struct Post {
     pub content_html: String,
     pub text: String,
     pub language: Option<String>,
+    pub backfill: bool,
     pub tags: Vec<PostTag>,
 }
 

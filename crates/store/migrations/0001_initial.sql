@@ -28,7 +28,9 @@ CREATE TABLE feed_state (
     last_error         TEXT,          -- human reason, NULL after a success
     last_checked_at    TEXT,
     last_success_at    TEXT,
-    interval_secs      INTEGER        -- learnt from the feed's posting rhythm
+    interval_secs      INTEGER,       -- learnt from the feed's posting rhythm
+    redirect_to        TEXT,          -- a permanent redirect seen on the last polls ...
+    redirect_count     INTEGER NOT NULL DEFAULT 0  -- ... this many times in a row
 );
 CREATE INDEX feed_state_next_check_at ON feed_state (next_check_at);
 
@@ -45,6 +47,7 @@ CREATE TABLE posts (
     text          TEXT NOT NULL,      -- plain text for the tagger and the index
     content_hash  TEXT NOT NULL,
     language      TEXT,
+    backfill      INTEGER NOT NULL DEFAULT 0,  -- history read on the blog's first crawl
     first_seen_at TEXT NOT NULL,
     changed_at    TEXT NOT NULL,      -- last insert or edit: later stages re-tag from here
     UNIQUE (blog_id, guid)
@@ -52,6 +55,17 @@ CREATE TABLE posts (
 CREATE INDEX posts_published ON posts (published DESC, id DESC);
 CREATE INDEX posts_blog_published ON posts (blog_id, published DESC);
 CREATE INDEX posts_changed_at ON posts (changed_at);
+CREATE INDEX posts_url ON posts (url);
+
+-- The same post reached through another feed (a planet, a cross-post): one row in posts,
+-- one row here per other feed that carries it.
+CREATE TABLE post_sources (
+    post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    blog_id INTEGER NOT NULL REFERENCES blogs (id) ON DELETE CASCADE,
+    guid    TEXT NOT NULL,
+    PRIMARY KEY (blog_id, guid)
+);
+CREATE INDEX post_sources_post_id ON post_sources (post_id);
 
 CREATE TABLE tags (
     id      INTEGER PRIMARY KEY,
@@ -68,3 +82,16 @@ CREATE TABLE post_tags (
     PRIMARY KEY (post_id, tag_id, source)
 );
 CREATE INDEX post_tags_tag_id ON post_tags (tag_id, post_id);
+
+-- WebSub: at most one subscription per blog, at the hub its feed names.
+CREATE TABLE websub (
+    blog_id          INTEGER PRIMARY KEY REFERENCES blogs (id) ON DELETE CASCADE,
+    hub              TEXT NOT NULL,
+    topic            TEXT NOT NULL,
+    secret           TEXT NOT NULL,
+    state            TEXT NOT NULL CHECK (state IN ('wanted', 'requested', 'active', 'failed')),
+    requested_at     TEXT,
+    lease_expires_at TEXT,
+    last_error       TEXT
+);
+CREATE INDEX websub_state ON websub (state, lease_expires_at);

@@ -33,7 +33,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 pub use kith_model::{IngestStats, PollResult};
 
-use kith_model::{Blog, BlogId, BlogStatus, NewBlog, Post, PostId};
+use kith_model::{Blog, BlogId, BlogStatus, NewBlog, Post, PostId, Subscription};
 use std::sync::Arc;
 
 /// A shared handle to whichever backend is configured.
@@ -63,6 +63,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Posts in storage order after `after` (exclusive): a stable walk for exports.
     async fn posts_after(&self, after: Option<PostId>, limit: usize) -> Result<Vec<Post>>;
     async fn counts(&self) -> Result<Counts>;
+    /// The blog's WebSub subscription, if its feed names a hub.
+    async fn subscription(&self, blog: BlogId) -> Result<Option<Subscription>>;
+    /// Creates or replaces the blog's subscription.
+    async fn save_subscription(&self, sub: Subscription) -> Result<()>;
+    /// Subscriptions to (re)request at `now`: wanted ones, requests never verified or
+    /// refused (after `retry_after`), and active ones whose lease ends within `renew_within`
+    /// (asked again at most every quarter of `renew_within`).
+    async fn subscriptions_to_request(
+        &self,
+        now: DateTime<Utc>,
+        retry_after: chrono::Duration,
+        renew_within: chrono::Duration,
+    ) -> Result<Vec<Subscription>>;
 }
 
 /// Which posts [`Store::latest_posts`] returns.
@@ -74,6 +87,8 @@ pub struct PostQuery {
     pub blog: Option<BlogId>,
     /// Only posts of verified blogs (what the public sees).
     pub public_only: bool,
+    /// Include history read on blogs' first crawls.
+    pub include_backfill: bool,
 }
 
 impl Default for PostQuery {
@@ -83,6 +98,7 @@ impl Default for PostQuery {
             before: None,
             blog: None,
             public_only: true,
+            include_backfill: true,
         }
     }
 }

@@ -4,8 +4,8 @@ use crate::{Counts, Error, IngestStats, PollResult, PostQuery, Result, Store, mi
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use kith_model::{
-    Blog, BlogId, BlogStatus, FeedState, NewBlog, NewPost, Post, PostId, PostTag, TagSource,
-    identity_key, normalize_tag, normalize_url,
+    Blog, BlogId, BlogStatus, FeedState, NewBlog, NewPost, Post, PostId, PostTag, Subscription,
+    SubscriptionState, TagSource, identity_key, normalize_tag, normalize_url,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use std::collections::HashMap;
@@ -206,7 +206,7 @@ fn get_opt_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<U
 const BLOG_COLUMNS: &str =
     "b.id, b.homepage_url, b.feed_url, b.title, b.status, b.verification_token, b.added_at,
      f.etag, f.last_modified, f.next_check_at, f.consecutive_errors, f.last_status, f.last_error,
-     f.last_checked_at, f.last_success_at, f.interval_secs";
+     f.last_checked_at, f.last_success_at, f.interval_secs, f.redirect_to, f.redirect_count";
 
 fn blog_from_row(row: &Row<'_>) -> rusqlite::Result<Blog> {
     let status: String = row.get(4)?;
@@ -233,6 +233,8 @@ fn blog_from_row(row: &Row<'_>) -> rusqlite::Result<Blog> {
             interval_secs: row
                 .get::<_, Option<i64>>(15)?
                 .and_then(|s| u64::try_from(s).ok()),
+            redirect_to: row.get(16)?,
+            redirect_count: row.get::<_, Option<u32>>(17)?.unwrap_or(0),
         },
     })
 }
@@ -255,9 +257,26 @@ fn select_blogs(
         .map_err(Error::backend("reading blogs"))
 }
 
+const SUB_COLUMNS: &str =
+    "blog_id, hub, topic, secret, state, requested_at, lease_expires_at, last_error";
+
+fn sub_from_row(row: &Row<'_>) -> rusqlite::Result<Subscription> {
+    let state: String = row.get(4)?;
+    Ok(Subscription {
+        blog_id: BlogId(row.get(0)?),
+        hub: row.get(1)?,
+        topic: row.get(2)?,
+        secret: row.get(3)?,
+        state: SubscriptionState::parse(&state).unwrap_or(SubscriptionState::Failed),
+        requested_at: get_opt_time(row, 5)?,
+        lease_expires_at: get_opt_time(row, 6)?,
+        last_error: row.get(7)?,
+    })
+}
+
 const POST_COLUMNS: &str =
     "p.id, p.blog_id, b.title, b.homepage_url, b.feed_url, p.guid, p.url, p.title, p.author,
-     p.published, p.updated, p.content_html, p.text, p.language";
+     p.published, p.updated, p.content_html, p.text, p.language, p.backfill";
 
 fn post_from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
     Ok(Post {
@@ -275,6 +294,7 @@ fn post_from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
         content_html: row.get(11)?,
         text: row.get(12)?,
         language: row.get(13)?,
+        backfill: row.get(14)?,
         tags: Vec::new(),
     })
 }
@@ -335,6 +355,89 @@ fn select_posts(
     Ok(posts)
 }
 
+/// Whether this feed's entry is already noted as another source of a stored post.
+fn is_known_cross_post(tx: &rusqlite::Transaction<'_>, blog: BlogId, guid: &str) -> Result<bool> {
+    tx.prepare_cached("SELECT 1 FROM post_sources WHERE blog_id = ?1 AND guid = ?2")
+        .and_then(|mut s| s.exists(params![blog.0, guid]))
+        .map_err(Error::backend("looking up a cross-post"))
+}
+
+/// When another blog already has a post at this URL, notes this feed as a second source
+/// instead of storing the post twice, and returns true. The post belongs to the blog whose
+/// homepage is on the post's host (its author), not to an aggregator that saw it first.
+fn note_cross_post(
+    tx: &rusqlite::Transaction<'_>,
+    blog: BlogId,
+    post: &NewPost,
+) -> Result<CrossPost> {
+    let ctx = "noting a cross-post";
+    let Some(url) = post.url.as_deref() else {
+        return Ok(CrossPost::No);
+    };
+    let existing: Option<(i64, i64, String, String)> = tx
+        .prepare_cached(
+            "SELECT p.id, p.blog_id, p.guid, b.homepage_url FROM posts p JOIN blogs b ON b.id = p.blog_id
+             WHERE p.url = ?1 AND p.blog_id != ?2 LIMIT 1",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![url, blog.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()
+        })
+        .map_err(Error::backend(ctx))?;
+    let Some((post_id, owner, owner_guid, owner_home)) = existing else {
+        return Ok(CrossPost::No);
+    };
+    let host = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+    };
+    let this_home: Option<String> = tx
+        .query_row(
+            "SELECT homepage_url FROM blogs WHERE id = ?1",
+            [blog.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(Error::backend(ctx))?;
+    let post_host = host(url);
+    let we_are_the_author = post_host.is_some()
+        && this_home.as_deref().and_then(host) == post_host
+        && host(&owner_home) != post_host;
+    let (source_blog, source_guid) = if we_are_the_author {
+        // The aggregator saw it first: the post moves to its author, and the aggregator
+        // becomes a source.
+        tx.execute(
+            "UPDATE posts SET blog_id = ?2, guid = ?3 WHERE id = ?1",
+            params![post_id, blog.0, post.guid],
+        )
+        .map_err(Error::backend(ctx))?;
+        (owner, owner_guid)
+    } else {
+        (blog.0, post.guid.clone())
+    };
+    tx.execute(
+        "INSERT OR IGNORE INTO post_sources (post_id, blog_id, guid) VALUES (?1, ?2, ?3)",
+        params![post_id, source_blog, source_guid],
+    )
+    .map_err(Error::backend(ctx))?;
+    Ok(if we_are_the_author {
+        CrossPost::Adopted(post_id)
+    } else {
+        CrossPost::Noted
+    })
+}
+
+/// What [`note_cross_post`] found.
+enum CrossPost {
+    /// Not stored under another blog.
+    No,
+    /// Stored under its author; this feed is noted as another source.
+    Noted,
+    /// Stored under an aggregator; it now belongs to this blog (its author).
+    Adopted(i64),
+}
+
 /// Inserts or updates one post and its author tags; returns what happened.
 fn upsert_post(
     tx: &rusqlite::Transaction<'_>,
@@ -350,6 +453,20 @@ fn upsert_post(
                 .optional()
         })
         .map_err(Error::backend(ctx))?;
+    let mut adopted = false;
+    let existing = match existing {
+        Some(e) => Some(e),
+        None if is_known_cross_post(tx, blog, &post.guid)? => return Ok(Outcome::Unchanged),
+        None => match note_cross_post(tx, blog, post)? {
+            CrossPost::No => None,
+            CrossPost::Noted => return Ok(Outcome::CrossPosted),
+            // Now ours: fall through to the update so the author's version wins.
+            CrossPost::Adopted(id) => {
+                adopted = true;
+                Some((id, String::new()))
+            }
+        },
+    };
     let (id, outcome) = match existing {
         Some((_, hash)) if hash == post.content_hash => return Ok(Outcome::Unchanged),
         Some((id, _)) => {
@@ -381,8 +498,8 @@ fn upsert_post(
         None => {
             tx.prepare_cached(
                 "INSERT INTO posts (blog_id, guid, url, title, author, published, updated, content_html,
-                     text, content_hash, language, first_seen_at, changed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                     text, content_hash, language, first_seen_at, changed_at, backfill)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -397,7 +514,8 @@ fn upsert_post(
                     post.text,
                     post.content_hash,
                     post.language,
-                    now
+                    now,
+                    post.backfill
                 ])
             })
             .map_err(Error::backend(ctx))?;
@@ -421,13 +539,48 @@ fn upsert_post(
         .and_then(|mut s| s.execute(params![id, name, format!("feed category {:?}", raw.trim())]))
         .map_err(Error::backend(ctx))?;
     }
-    Ok(outcome)
+    Ok(if adopted {
+        Outcome::CrossPosted
+    } else {
+        outcome
+    })
 }
 
 enum Outcome {
     New,
     Updated,
     Unchanged,
+    CrossPosted,
+}
+
+/// Rewrites a blog's feed URL after the feed moved for good, unless another registered
+/// blog already has that feed (then the two are one feed under two registrations, which a
+/// person should sort out; we keep polling the old URL and say so in the log).
+fn move_feed(tx: &rusqlite::Transaction<'_>, blog: BlogId, new_url: &str) -> Result<()> {
+    let ctx = "moving a feed";
+    let key = normalize_url(new_url)
+        .map(|u| identity_key(&u))
+        .unwrap_or_else(|_| new_url.to_owned());
+    let owner: Option<i64> = tx
+        .query_row("SELECT id FROM blogs WHERE feed_key = ?1", [&key], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(Error::backend(ctx))?;
+    match owner {
+        Some(id) if id != blog.0 => {
+            tracing::warn!(blog_id = %blog, other_blog_id = id, feed_url = new_url, "feed moved to a URL another blog is registered with");
+        }
+        _ => {
+            tx.execute(
+                "UPDATE blogs SET feed_url = ?2, feed_key = ?3 WHERE id = ?1",
+                params![blog.0, new_url, key],
+            )
+            .map_err(Error::backend(ctx))?;
+            tracing::info!(blog_id = %blog, feed_url = new_url, "feed moved permanently; URL updated");
+        }
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -558,7 +711,8 @@ impl Store for SqliteStore {
                 .execute(
                     "UPDATE feed_state SET etag = ?2, last_modified = ?3, next_check_at = ?4,
                          consecutive_errors = ?5, last_status = ?6, last_error = ?7,
-                         last_checked_at = ?8, last_success_at = ?9, interval_secs = ?10
+                         last_checked_at = ?8, last_success_at = ?9, interval_secs = ?10,
+                         redirect_to = ?11, redirect_count = ?12
                      WHERE blog_id = ?1",
                     params![
                         poll.blog_id.0,
@@ -570,7 +724,9 @@ impl Store for SqliteStore {
                         s.last_error,
                         s.last_checked_at.map(fmt_time),
                         s.last_success_at.map(fmt_time),
-                        s.interval_secs.and_then(|v| i64::try_from(v).ok())
+                        s.interval_secs.and_then(|v| i64::try_from(v).ok()),
+                        s.redirect_to,
+                        s.redirect_count
                     ],
                 )
                 .map_err(Error::backend(ctx))?;
@@ -590,6 +746,9 @@ impl Store for SqliteStore {
                 )
                 .map_err(Error::backend(ctx))?;
             }
+            if let Some(moved) = &poll.feed_url {
+                move_feed(&tx, poll.blog_id, moved)?;
+            }
             if let Some(status) = poll.status {
                 tx.execute(
                     "UPDATE blogs SET status = ?2 WHERE id = ?1",
@@ -603,6 +762,7 @@ impl Store for SqliteStore {
                     Outcome::New => stats.new += 1,
                     Outcome::Updated => stats.updated += 1,
                     Outcome::Unchanged => stats.unchanged += 1,
+                    Outcome::CrossPosted => stats.cross_posted += 1,
                 }
             }
             tx.commit().map_err(Error::backend(ctx))?;
@@ -617,6 +777,9 @@ impl Store for SqliteStore {
             let mut args: Vec<Box<dyn rusqlite::ToSql + Send>> = Vec::new();
             if q.public_only {
                 filter.push_str(" AND b.status = 'verified'");
+            }
+            if !q.include_backfill {
+                filter.push_str(" AND p.backfill = 0");
             }
             if let Some(blog) = q.blog {
                 args.push(Box::new(blog.0));
@@ -669,6 +832,78 @@ impl Store for SqliteStore {
                 },
             )
             .map_err(Error::backend("counting"))
+        })
+        .await
+    }
+
+    async fn subscription(&self, blog: BlogId) -> Result<Option<Subscription>> {
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {SUB_COLUMNS} FROM websub WHERE blog_id = ?1"),
+                [blog.0],
+                sub_from_row,
+            )
+            .optional()
+            .map_err(Error::backend("reading a subscription"))
+        })
+        .await
+    }
+
+    async fn save_subscription(&self, sub: Subscription) -> Result<()> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO websub (blog_id, hub, topic, secret, state, requested_at, lease_expires_at, last_error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (blog_id) DO UPDATE SET hub = ?2, topic = ?3, secret = ?4, state = ?5,
+                     requested_at = ?6, lease_expires_at = ?7, last_error = ?8",
+                params![
+                    sub.blog_id.0,
+                    sub.hub,
+                    sub.topic,
+                    sub.secret,
+                    sub.state.as_str(),
+                    sub.requested_at.map(fmt_time),
+                    sub.lease_expires_at.map(fmt_time),
+                    sub.last_error
+                ],
+            )
+            .map_err(Error::backend("saving a subscription"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn subscriptions_to_request(
+        &self,
+        now: DateTime<Utc>,
+        retry_after: chrono::Duration,
+        renew_within: chrono::Duration,
+    ) -> Result<Vec<Subscription>> {
+        let retry_before = fmt_time(now - retry_after);
+        let renew_before = fmt_time(now + renew_within);
+        // A renewal that got no verification is asked again a few times before the end.
+        let renew_retry_before = fmt_time(now - renew_within / 4);
+        self.read(move |c| {
+            let ctx = "reading subscriptions to request";
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {SUB_COLUMNS} FROM websub w JOIN blogs b ON b.id = w.blog_id
+                     WHERE b.status IN ('pending', 'verified') AND (
+                         w.state = 'wanted'
+                         OR (w.state IN ('requested', 'failed') AND w.requested_at < ?1)
+                         OR (w.state = 'active' AND w.lease_expires_at < ?2
+                             AND (w.requested_at IS NULL OR w.requested_at < ?3)))
+                     ORDER BY w.blog_id"
+                ))
+                .map_err(Error::backend(ctx))?;
+            let rows = stmt
+                .query_map(
+                    params![retry_before, renew_before, renew_retry_before],
+                    sub_from_row,
+                )
+                .map_err(Error::backend(ctx))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(Error::backend(ctx))
         })
         .await
     }

@@ -32,6 +32,7 @@ fn post(guid: &str, body: &str, hours_ago: i64, cats: &[&str]) -> NewPost {
         text: body.into(),
         language: Some("eng".into()),
         categories: cats.iter().map(|c| c.to_string()).collect(),
+        backfill: false,
     }
 }
 
@@ -49,6 +50,7 @@ fn polled(blog: BlogId, posts: Vec<NewPost>) -> PollResult {
         },
         title: Some("Polled title".into()),
         status: None,
+        feed_url: None,
         posts,
     }
 }
@@ -128,7 +130,8 @@ async fn polls_insert_update_and_skip_posts_with_their_tags() {
         IngestStats {
             new: 2,
             updated: 0,
-            unchanged: 0
+            unchanged: 0,
+            cross_posted: 0,
         }
     );
     let stats = store
@@ -146,7 +149,8 @@ async fn polls_insert_update_and_skip_posts_with_their_tags() {
         IngestStats {
             new: 0,
             updated: 1,
-            unchanged: 1
+            unchanged: 1,
+            cross_posted: 0,
         }
     );
 
@@ -349,4 +353,124 @@ async fn readers_do_not_wait_for_a_writer() {
     raw.execute_batch("COMMIT").unwrap();
     pending_write.await.unwrap().unwrap();
     assert_eq!(store.blogs().await.unwrap().len(), 3);
+}
+
+/// A planet carrying a blogger's post, crawled before the blogger: one post, owned by the
+/// blogger once their feed is read, with the planet noted as a second source.
+#[tokio::test]
+async fn cross_posts_are_stored_once_and_owned_by_their_author() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let planet = store
+        .add_blog(NewBlog {
+            homepage_url: "https://planet.example/".into(),
+            feed_url: "https://planet.example/rss".into(),
+            ..new_blog(9)
+        })
+        .await
+        .unwrap();
+    let author = store.add_blog(new_blog(1)).await.unwrap();
+    let mut via_planet = post("planet-guid-1", "x", 1, &["aggregated"]);
+    via_planet.url = Some("https://blog1.example/posts/1".into());
+    let mut original = post("author-guid-1", "x", 1, &["rust"]);
+    original.url = via_planet.url.clone();
+
+    let s = store
+        .record_poll(polled(planet.id, vec![via_planet.clone()]))
+        .await
+        .unwrap();
+    assert_eq!(s.new, 1);
+    let s = store
+        .record_poll(polled(author.id, vec![original.clone()]))
+        .await
+        .unwrap();
+    assert_eq!((s.new, s.cross_posted), (0, 1));
+    let posts = store.latest_posts(PostQuery::default()).await.unwrap();
+    assert_eq!(posts.len(), 1, "stored once");
+    assert_eq!(posts[0].blog_id, author.id, "owned by the author");
+    assert_eq!(posts[0].guid, "author-guid-1");
+
+    // Later polls of either feed change nothing.
+    let s = store
+        .record_poll(polled(planet.id, vec![via_planet]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s,
+        IngestStats {
+            unchanged: 1,
+            ..IngestStats::default()
+        }
+    );
+    let s = store
+        .record_poll(polled(author.id, vec![original]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s,
+        IngestStats {
+            unchanged: 1,
+            ..IngestStats::default()
+        }
+    );
+    assert_eq!(store.counts().await.unwrap().posts, 1);
+}
+
+#[tokio::test]
+async fn a_confirmed_move_rewrites_the_feed_url_unless_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let a = store.add_blog(new_blog(1)).await.unwrap();
+    let b = store.add_blog(new_blog(2)).await.unwrap();
+    let mut moved = polled(a.id, vec![]);
+    moved.feed_url = Some("https://new.example/feed".into());
+    store.record_poll(moved).await.unwrap();
+    assert_eq!(
+        store.blog(a.id).await.unwrap().unwrap().feed_url,
+        "https://new.example/feed"
+    );
+    assert!(
+        store
+            .find_blog("http://new.example/feed/")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let mut onto_b = polled(a.id, vec![]);
+    onto_b.feed_url = Some(b.feed_url.clone());
+    store.record_poll(onto_b).await.unwrap();
+    assert_eq!(
+        store.blog(a.id).await.unwrap().unwrap().feed_url,
+        "https://new.example/feed",
+        "b's feed URL is not taken over"
+    );
+}
+
+#[tokio::test]
+async fn backfill_can_be_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let a = store.add_blog(new_blog(1)).await.unwrap();
+    let mut old = post("old", "x", 24 * 400, &[]);
+    old.backfill = true;
+    store
+        .record_poll(polled(a.id, vec![old, post("new", "y", 1, &[])]))
+        .await
+        .unwrap();
+    let all = store.latest_posts(PostQuery::default()).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().any(|p| p.backfill));
+    let live = PostQuery {
+        include_backfill: false,
+        ..PostQuery::default()
+    };
+    let live: Vec<_> = store
+        .latest_posts(live)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.guid)
+        .collect();
+    assert_eq!(live, ["new"]);
 }

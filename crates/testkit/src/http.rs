@@ -1,5 +1,6 @@
-//! HTTP plumbing shared by the blog servers and [`StaticSite`](crate::StaticSite): the accept
-//! loop, documents with validators, conditional GET and gzip.
+//! HTTP plumbing shared by the blog servers, the WebSub hub and
+//! [`StaticSite`](crate::StaticSite): the accept loop, documents with validators,
+//! conditional GET and gzip, and the one client call the hub makes.
 //!
 //! The accept loop is hand-written on hyper rather than `axum::serve` so that aborting the
 //! server task also aborts every connection it owns: an `Endless` body would otherwise keep
@@ -13,7 +14,9 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header, response::Builder};
+use axum::http::{
+    HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header, response::Builder,
+};
 use axum::response::Response;
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -23,15 +26,54 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
+use url::{Host, Position, Url};
 
 /// Serve HTTP/1.1 on `listener` until the returned task is aborted; aborting it drops every
-/// open connection too. The handler sees the request head only (no simulated server reads
+/// open connection too. The handler sees the request head only (no simulated blog reads
 /// request bodies).
 pub(crate) fn serve<H, F>(listener: TcpListener, handler: H) -> JoinHandle<()>
 where
     H: Fn(Parts) -> F + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    accept_loop(listener, move |req: Request<Incoming>| {
+        let (parts, _body) = req.into_parts();
+        handler(parts)
+    })
+}
+
+/// Like [`serve`], for a server that reads request bodies (the WebSub hub): the handler gets
+/// the whole body, and a body over `limit` bytes is answered 413 without calling it.
+pub(crate) fn serve_with_body<H, F>(
+    listener: TcpListener,
+    limit: usize,
+    handler: H,
+) -> JoinHandle<()>
+where
+    H: Fn(Parts, Bytes) -> F + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    accept_loop(listener, move |req: Request<Incoming>| {
+        let handler = Arc::clone(&handler);
+        async move {
+            let (parts, body) = req.into_parts();
+            match axum::body::to_bytes(Body::new(body), limit).await {
+                Ok(body) => (*handler)(parts, body).await,
+                Err(_) => text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("the request body could not be read or is over {limit} bytes"),
+                ),
+            }
+        }
+    })
+}
+
+fn accept_loop<H, F>(listener: TcpListener, handler: H) -> JoinHandle<()>
+where
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
     let handler = Arc::new(handler);
@@ -46,8 +88,7 @@ where
                         let handler = Arc::clone(&handler);
                         connections.spawn(async move {
                             let service = service_fn(move |req: Request<Incoming>| {
-                                let (parts, _body) = req.into_parts();
-                                let response = (*handler)(parts);
+                                let response = (*handler)(req);
                                 async move { Ok::<_, Infallible>(response.await) }
                             });
                             let served = http1::Builder::new()
@@ -71,6 +112,81 @@ where
     })
 }
 
+/// One request from the test kit to a loopback `url` (the WebSub hub calling a subscriber
+/// back), on a fresh HTTP/1.1 connection: the response with up to `limit` bytes of its
+/// body, or why there is none. `timeout` covers everything from connecting to the last
+/// body byte.
+pub(crate) async fn send(
+    method: Method,
+    url: &Url,
+    headers: &[(HeaderName, String)],
+    body: Bytes,
+    limit: usize,
+    timeout: Duration,
+) -> Result<axum::http::Response<Bytes>, String> {
+    let exchange = async {
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| format!("no port in {url}"))?;
+        let stream = match url.host() {
+            Some(Host::Ipv4(ip)) => TcpStream::connect((ip, port)).await,
+            Some(Host::Ipv6(ip)) => TcpStream::connect((ip, port)).await,
+            Some(Host::Domain(name)) => TcpStream::connect((name, port)).await,
+            None => return Err(format!("no host in {url}")),
+        }
+        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("handshake with {url}: {e}"))?;
+        let mut request = Request::builder()
+            .method(method)
+            .uri(&url[Position::BeforePath..Position::AfterQuery])
+            .header(
+                header::HOST,
+                &url[Position::BeforeHost..Position::AfterPort],
+            )
+            .header(header::USER_AGENT, USER_AGENT)
+            .header(header::CONNECTION, "close");
+        for (name, value) in headers {
+            request = request.header(name, value.as_str());
+        }
+        let request = request
+            .body(Body::from(body))
+            .map_err(|e| format!("invalid request to {url}: {e}"))?;
+        let call = async {
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|e| format!("request to {url}: {e}"))?;
+            let (head, body) = response.into_parts();
+            let body = axum::body::to_bytes(Body::new(body), limit)
+                .await
+                .map_err(|e| format!("body from {url}: {e}"))?;
+            Ok(axum::http::Response::from_parts(head, body))
+        };
+        // The connection must be driven while the call waits on it. When it ends first
+        // (the peer closed), whatever arrived is buffered: finish the call from that.
+        let mut call = std::pin::pin!(call);
+        let mut connection = std::pin::pin!(connection);
+        tokio::select! {
+            biased;
+            done = &mut call => done,
+            _ = &mut connection => call.await,
+        }
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer from {url} within {timeout:?}")))
+}
+
+/// `User-Agent` of the requests the test kit makes.
+const USER_AGENT: &str = concat!(
+    "kith-testkit/",
+    env!("CARGO_PKG_VERSION"),
+    " (simulated WebSub hub)"
+);
+
 /// What kind of markup a document is; decides where padding may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DocKind {
@@ -90,6 +206,8 @@ pub(crate) struct Doc {
     /// Strong validator, quoted: `"0123456789abcdef"`.
     pub etag: String,
     pub last_modified: Option<DateTime<Utc>>,
+    /// A `Link` header value sent with the document (a feed's WebSub hub and self URL).
+    pub link: Option<String>,
     gzipped: OnceLock<Bytes>,
 }
 
@@ -119,8 +237,15 @@ impl Doc {
             body: body.into(),
             etag,
             last_modified,
+            link: None,
             gzipped: OnceLock::new(),
         }
+    }
+
+    /// The same document, sent with this `Link` header.
+    pub(crate) fn with_link(mut self, link: Option<String>) -> Self {
+        self.link = link;
+        self
     }
 
     fn gzipped(&self) -> Bytes {
@@ -291,6 +416,9 @@ pub(crate) fn respond(headers: &HeaderMap, doc: &Doc) -> Response {
         .header(header::VARY, "Accept-Encoding");
     if let Some(modified) = doc.last_modified {
         builder = builder.header(header::LAST_MODIFIED, http_date(modified));
+    }
+    if let Some(link) = &doc.link {
+        builder = builder.header(header::LINK, link.as_str());
     }
     if not_modified(headers, doc) {
         return finish(builder.status(StatusCode::NOT_MODIFIED), Body::empty());

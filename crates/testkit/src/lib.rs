@@ -11,6 +11,11 @@
 //! switch a blog to a [`Behaviour`] (slow, 5xx, 429, redirect, gone, oversized, gzip bomb,
 //! endless, malformed) and read back the requests each server saw.
 //!
+//! With `BlogosphereConfig::websub`, a WebSub hub (W3C Recommendation) runs beside the
+//! blogs: every feed advertises it, it verifies subscribers' intent, and it pushes each
+//! new version of a feed, signed, to the subscribers of that feed. Tests read back its
+//! subscriptions, verifications and deliveries, and wait on them without sleeping.
+//!
 //! [`StaticSite`] serves a directory of fixture files with the same HTTP semantics.
 //!
 //! # Layout
@@ -20,8 +25,11 @@
 //! - `content`: the deterministic generator (profiles, posting rhythms, titles, bodies,
 //!   categories, cross-links), keyed by `(seed, blog, post)`.
 //! - `render`: homepage, post page, RSS, Atom, JSON Feed and OPML as strings.
-//! - `http`: the accept loop, documents with validators, conditional GET, gzip.
+//! - `http`: the accept loop, documents with validators, conditional GET, gzip, and the
+//!   hub's client call.
 //! - `server`: one blog's routes, request log, in-flight counting and behaviours.
+//! - `websub`: the WebSub hub (subscription requests, verification of intent, signed
+//!   content distribution), with the spec section behind each part.
 //! - `sphere`: [`Blogosphere`], the handle tests hold.
 //! - `static_site`: [`StaticSite`].
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -34,6 +42,7 @@ mod sphere;
 mod static_site;
 mod topics;
 mod types;
+mod websub;
 
 #[cfg(test)]
 mod tests;
@@ -43,5 +52,7 @@ pub use static_site::{StaticSite, StaticSiteHandle};
 pub use topics::{GENERIC_TAGS, TOPICS, Topic, UNCATEGORIZED};
 pub use types::{
     Behaviour, BlogosphereConfig, DEFAULT_BLOGS, DEFAULT_COMMUNITIES, DEFAULT_FEED_LIMIT,
-    DEFAULT_FIRST_IP, DEFAULT_SEED, FeedFormat, RequestRecord, SimBlogInfo, SimPost,
+    DEFAULT_FIRST_IP, DEFAULT_SEED, DEFAULT_WEBSUB_LEASE_SECS, DEFAULT_WEBSUB_MIN_LEASE_SECS,
+    FeedFormat, MAX_WEBSUB_LEASE_SECS, RequestRecord, SimBlogInfo, SimDelivery, SimPost,
+    SimSubscription, SimVerification, WebSubMode,
 };

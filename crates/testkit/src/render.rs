@@ -19,6 +19,8 @@ pub(crate) struct Site<'a> {
     /// With the trailing slash.
     pub homepage_url: &'a str,
     pub feed_url: &'a str,
+    /// The WebSub hub the feed advertises (WebSub §4), if the blogosphere runs one.
+    pub hub: Option<&'a str>,
 }
 
 /// Escape text for HTML and XML content and attribute values.
@@ -150,6 +152,12 @@ fn rss(site: &Site<'_>, posts: &[&Post]) -> String {
         escape(site.description),
         escape(site.feed_url),
     ));
+    if let Some(hub) = site.hub {
+        out.push_str(&format!(
+            "<atom:link href=\"{}\" rel=\"hub\"/>\n",
+            escape(hub)
+        ));
+    }
     if let Some(t) = newest(posts) {
         out.push_str(&format!(
             "<lastBuildDate>{}</lastBuildDate>\n",
@@ -198,6 +206,9 @@ fn atom(site: &Site<'_>, posts: &[&Post]) -> String {
         updated = rfc3339(updated),
         author = escape(site.author),
     );
+    if let Some(hub) = site.hub {
+        out.push_str(&format!("<link rel=\"hub\" href=\"{}\"/>\n", escape(hub)));
+    }
     for post in posts {
         let p = &post.sim;
         out.push_str(&format!(
@@ -233,7 +244,17 @@ struct JsonFeed<'a> {
     description: &'a str,
     language: &'static str,
     authors: Vec<JsonAuthor<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<JsonHub<'a>>,
     items: Vec<JsonItem<'a>>,
+}
+
+/// JSON Feed 1.1 `hubs` entry: how a JSON feed advertises its WebSub hub.
+#[derive(Serialize)]
+struct JsonHub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -267,6 +288,14 @@ fn json_feed(site: &Site<'_>, posts: &[&Post]) -> String {
             name: site.author,
             url: Some(site.homepage_url),
         }],
+        hubs: site
+            .hub
+            .map(|url| JsonHub {
+                kind: "WebSub",
+                url,
+            })
+            .into_iter()
+            .collect(),
         items: posts
             .iter()
             .map(|post| JsonItem {

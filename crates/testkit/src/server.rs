@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header, response::Builder};
 use axum::response::Response;
 use bytes::Bytes;
 
@@ -203,6 +203,7 @@ fn oversized(doc: &Doc, bytes: usize) -> Doc {
         doc.last_modified,
         etag,
     )
+    .with_link(doc.link.clone())
 }
 
 /// Always gzip-encoded, asked for or not: the point is to hurt a client that inflates
@@ -231,7 +232,7 @@ async fn gzip_bomb(state: &BlogState, doc: &Doc, bytes: usize) -> Response {
         .header(header::CONTENT_TYPE, doc.content_type.as_str())
         .header(header::CONTENT_ENCODING, "gzip")
         .header(header::VARY, "Accept-Encoding");
-    finish(builder, Body::from(body))
+    finish(with_link(builder, doc), Body::from(body))
 }
 
 /// The start of the document, then filler forever.
@@ -253,7 +254,15 @@ fn endless(doc: &Doc, guard: InFlight) -> Response {
         }
     });
     let builder = Response::builder().header(header::CONTENT_TYPE, doc.content_type.as_str());
-    finish(builder, Body::from_stream(stream))
+    finish(with_link(builder, doc), Body::from_stream(stream))
+}
+
+/// The document's `Link` header (WebSub discovery), for responses built by hand.
+fn with_link(builder: Builder, doc: &Doc) -> Builder {
+    match &doc.link {
+        Some(link) => builder.header(header::LINK, link.as_str()),
+        None => builder,
+    }
 }
 
 /// Truncated just inside a tag somewhere past 60%, with two bytes that are not UTF-8 and a
@@ -272,7 +281,7 @@ fn malformed(doc: &Doc) -> Doc {
     out.extend_from_slice(&body[..bad_at]);
     out.extend_from_slice(b" \xFF\xFE & ");
     out.extend_from_slice(&body[bad_at..cut]);
-    Doc::new(doc.kind, doc.content_type.clone(), out, doc.last_modified)
+    Doc::new(doc.kind, doc.content_type.clone(), out, doc.last_modified).with_link(doc.link.clone())
 }
 
 #[cfg(test)]

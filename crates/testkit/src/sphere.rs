@@ -1,12 +1,13 @@
-//! [`Blogosphere`]: binds one loopback listener per blog, generates the initial history, and
-//! lets a test publish posts, switch behaviours and read back what the servers saw.
+//! [`Blogosphere`]: binds one loopback listener per blog (and one for the WebSub hub, if
+//! asked), generates the initial history, and lets a test publish posts, switch behaviours
+//! and read back what the servers saw.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -18,7 +19,11 @@ use crate::content::{self, BlogProfile, LinkTarget, Post, SimRng, Stream};
 use crate::http::{self, Doc, DocKind};
 use crate::render::{self, Site};
 use crate::server;
-use crate::types::{Behaviour, BlogosphereConfig, RequestRecord, SimBlogInfo, SimPost};
+use crate::types::{
+    Behaviour, BlogosphereConfig, RequestRecord, SimBlogInfo, SimDelivery, SimPost,
+    SimSubscription, SimVerification,
+};
+use crate::websub::{self, Hub};
 
 // A poisoned lock only means another test thread panicked; the data is still usable.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -45,6 +50,8 @@ pub(crate) struct BlogState {
     pub info: SimBlogInfo,
     /// `http://ip:port`, no trailing slash.
     pub origin: String,
+    /// The WebSub hub's URL, when the blogosphere runs one: the feed advertises it.
+    pub hub_url: Option<String>,
     /// Oldest first.
     pub posts: RwLock<Vec<Post>>,
     pub behaviour: RwLock<Behaviour>,
@@ -65,6 +72,7 @@ impl BlogState {
             format: self.info.format,
             homepage_url: &self.info.homepage_url,
             feed_url: &self.info.feed_url,
+            hub: self.hub_url.as_deref(),
         }
     }
 
@@ -99,12 +107,19 @@ impl BlogState {
             _ => DocKind::Xml,
         };
         let content_type = format!("{}; charset=utf-8", self.info.format.mime());
-        let doc = Arc::new(Doc::new(
-            kind,
-            content_type,
-            body,
-            posts.last().map(|p| p.sim.published),
-        ));
+        let link = self
+            .hub_url
+            .as_deref()
+            .map(|hub| websub::link_header(hub, &self.info.feed_url));
+        let doc = Arc::new(
+            Doc::new(
+                kind,
+                content_type,
+                body,
+                posts.last().map(|p| p.sim.published),
+            )
+            .with_link(link),
+        );
         cache.feed = Some(Arc::clone(&doc));
         doc
     }
@@ -137,6 +152,8 @@ pub(crate) struct Shared {
     /// Each blog's initial history, as cross-link targets.
     link_pool: Vec<Vec<LinkTarget>>,
     tick_rng: Mutex<SimRng>,
+    /// The WebSub hub, if `config.websub`.
+    pub websub: Option<Arc<Hub>>,
 }
 
 impl Shared {
@@ -226,14 +243,20 @@ fn addresses(first: Ipv4Addr, n: usize) -> io::Result<Vec<Ipv4Addr>> {
     Ok(out)
 }
 
-/// Stops the servers when the last handle goes away.
+/// Stops the servers (and the hub's callbacks) when the last handle goes away.
 #[derive(Debug)]
-struct Servers(Mutex<Vec<JoinHandle<()>>>);
+struct Servers {
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    hub: Option<Arc<Hub>>,
+}
 
 impl Drop for Servers {
     fn drop(&mut self) {
-        for task in lock(&self.0).iter() {
+        for task in lock(&self.tasks).iter() {
             task.abort();
+        }
+        if let Some(hub) = &self.hub {
+            hub.close();
         }
     }
 }
@@ -262,6 +285,26 @@ impl Drop for Servers {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// With `websub: true` a WebSub hub runs beside the blogs (see the `websub_*` methods):
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use std::time::Duration;
+/// use kith_testkit::{Blogosphere, BlogosphereConfig};
+///
+/// let config = BlogosphereConfig { blogs: 3, websub: true, ..Default::default() };
+/// let sphere = Blogosphere::start(config).await?;
+/// let hub = sphere.websub_hub_url(); // every feed advertises it
+/// // ... the subscriber under test subscribes to sphere.feed_url(0) at the hub ...
+/// assert!(sphere.websub_wait_subscribed(&sphere.feed_url(0), Duration::from_secs(5)).await);
+/// sphere.publish(0, 1); // the hub POSTs the new feed to the subscriber
+/// assert!(sphere.websub_wait_deliveries(1, Duration::from_secs(5)).await);
+/// assert_eq!(sphere.websub_deliveries()[0].status, Some(200));
+/// # let _ = hub;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Blogosphere {
     shared: Arc<Shared>,
@@ -271,14 +314,36 @@ pub struct Blogosphere {
 impl Blogosphere {
     /// Bind every listener, generate the initial history and start serving.
     ///
-    /// Fails if an address cannot be bound or `first_ip + blogs` leaves 127.0.0.0/8.
+    /// Fails if an address cannot be bound or `first_ip + blogs` (or the hub's address)
+    /// leaves 127.0.0.0/8.
     pub async fn start(config: BlogosphereConfig) -> io::Result<Blogosphere> {
         let seed = config.seed;
-        let ips = addresses(config.first_ip, config.blogs)?;
+        // The hub, unless told otherwise, takes the address after the last blog's.
+        let hub_after_blogs = config.websub && config.websub_hub_ip.is_none();
+        let mut ips = addresses(config.first_ip, config.blogs + usize::from(hub_after_blogs))?;
+        let hub_ip = match (config.websub, config.websub_hub_ip) {
+            (false, _) => None,
+            (true, Some(ip)) => Some(ip),
+            (true, None) => ips.pop(),
+        };
         let mut listeners = Vec::with_capacity(ips.len());
         for ip in ips {
             listeners.push(TcpListener::bind((ip, 0)).await?);
         }
+        let hub_listener = match hub_ip {
+            Some(ip) if !ip.is_loopback() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("the WebSub hub must listen on loopback, not {ip}"),
+                ));
+            }
+            Some(ip) => Some(TcpListener::bind((ip, 0)).await?),
+            None => None,
+        };
+        let hub_url = match &hub_listener {
+            Some(listener) => Some(format!("http://{}/", listener.local_addr()?)),
+            None => None,
+        };
         let profiles = content::profiles(seed, config.blogs, config.communities);
         let (lo, hi) = {
             let (a, b) = (*config.posts_per_blog.start(), *config.posts_per_blog.end());
@@ -309,6 +374,7 @@ impl Blogosphere {
                 profile,
                 info,
                 origin,
+                hub_url: hub_url.clone(),
                 posts: RwLock::new(Vec::new()),
                 behaviour: RwLock::new(Behaviour::Normal),
                 requests: Mutex::new(Vec::new()),
@@ -347,8 +413,13 @@ impl Blogosphere {
             link_pool.push(targets);
         }
 
+        let websub = hub_url.map(|url| {
+            let topics: HashSet<String> = blogs.iter().map(|b| b.info.feed_url.clone()).collect();
+            Arc::new(Hub::new(url, topics, config.websub_min_lease_secs))
+        });
         let shared = Arc::new(Shared {
             tick_rng: Mutex::new(content::rng_for(seed, Stream::Tick, 0, 0)),
+            websub,
             config,
             started: Instant::now(),
             blogs,
@@ -380,7 +451,7 @@ impl Blogosphere {
             }
         });
 
-        let tasks = listeners
+        let mut tasks: Vec<JoinHandle<()>> = listeners
             .into_iter()
             .enumerate()
             .map(|(index, listener)| {
@@ -390,10 +461,25 @@ impl Blogosphere {
                 })
             })
             .collect();
-        tracing::debug!(blogs = shared.blogs.len(), "simulated blogosphere serving");
+        if let (Some(listener), Some(hub)) = (hub_listener, &shared.websub) {
+            let hub = Arc::clone(hub);
+            tasks.push(http::serve_with_body(
+                listener,
+                websub::MAX_REQUEST_BYTES,
+                move |parts, body| Arc::clone(&hub).handle(parts, body),
+            ));
+        }
+        tracing::debug!(
+            blogs = shared.blogs.len(),
+            websub_hub = shared.websub.as_ref().map(|h| h.url()),
+            "simulated blogosphere serving"
+        );
         Ok(Blogosphere {
+            servers: Arc::new(Servers {
+                tasks: Mutex::new(tasks),
+                hub: shared.websub.clone(),
+            }),
             shared,
-            servers: Arc::new(Servers(Mutex::new(tasks))),
         })
     }
 
@@ -478,6 +564,9 @@ impl Blogosphere {
         }
         // After the write lock is gone: see `BlogState::homepage` for why this order is safe.
         state.invalidate();
+        if n > 0 {
+            self.websub_notify(blog);
+        }
         published
     }
 
@@ -535,13 +624,33 @@ impl Blogosphere {
             .store(state.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
-    /// Replace every blog's origin (`http://ip:port`) in `text` with `http://blog-{i}.sim`.
-    /// Ports are ephemeral, so this is what makes documents comparable across two starts.
+    /// Replace every blog's origin (`http://ip:port`) in `text` with `http://blog-{i}.sim`,
+    /// and the WebSub hub's with `http://hub.sim`. Ports are ephemeral, so this is what
+    /// makes documents comparable across two starts.
     pub fn normalize_origins(&self, text: &str) -> String {
-        // Every blog has its own IP, so no origin is a prefix of another.
+        let mut origins: Vec<(&str, String)> = self
+            .shared
+            .blogs
+            .iter()
+            .map(|b| {
+                (
+                    b.origin.as_str(),
+                    format!("http://blog-{}.sim", b.profile.index),
+                )
+            })
+            .collect();
+        if let Some(hub) = &self.shared.websub {
+            origins.push((
+                hub.url().trim_end_matches('/'),
+                "http://hub.sim".to_string(),
+            ));
+        }
+        // Every blog has its own IP, but the hub may share one (`websub_hub_ip`): longest
+        // first, so that `http://ip:80` never eats the start of `http://ip:8080`.
+        origins.sort_by_key(|(origin, _)| std::cmp::Reverse(origin.len()));
         let mut out = text.to_string();
-        for b in &self.shared.blogs {
-            out = out.replace(&b.origin, &format!("http://blog-{}.sim", b.profile.index));
+        for (origin, name) in origins {
+            out = out.replace(origin, &name);
         }
         out
     }
@@ -564,9 +673,10 @@ impl Blogosphere {
         render::opml(&blogs)
     }
 
-    /// Stop every server (for all clones) and wait until their listeners are closed.
+    /// Stop every server (for all clones) and wait until their listeners are closed and the
+    /// WebSub hub has stopped calling subscribers back.
     pub async fn shutdown(self) {
-        let tasks = std::mem::take(&mut *lock(&self.servers.0));
+        let tasks = std::mem::take(&mut *lock(&self.servers.tasks));
         for task in &tasks {
             task.abort();
         }
@@ -574,6 +684,116 @@ impl Blogosphere {
             // Cancelled is the expected outcome.
             let _ = task.await;
         }
+        if let Some(hub) = &self.shared.websub {
+            hub.shutdown().await;
+        }
+    }
+
+    // --- WebSub (see the `websub` module for the spec mapping) ---------------------------
+
+    fn hub(&self) -> Option<&Arc<Hub>> {
+        self.shared.websub.as_ref()
+    }
+
+    /// `http://ip:port/`, the hub every feed advertises; `None` unless `config.websub`.
+    pub fn websub_hub_url(&self) -> Option<String> {
+        self.hub().map(|hub| hub.url().to_string())
+    }
+
+    /// Every verified subscription, ordered by (topic, callback); lapsed ones included
+    /// (see [`SimSubscription::is_active`]).
+    pub fn websub_subscriptions(&self) -> Vec<SimSubscription> {
+        self.hub()
+            .map(|hub| hub.subscriptions())
+            .unwrap_or_default()
+    }
+
+    /// Every verification of intent and denial notice the hub sent, oldest first, with the
+    /// subscriber's answer.
+    pub fn websub_verifications(&self) -> Vec<SimVerification> {
+        self.hub()
+            .map(|hub| hub.verifications())
+            .unwrap_or_default()
+    }
+
+    /// Every content distribution the hub made, oldest first, with the subscriber's answer.
+    pub fn websub_deliveries(&self) -> Vec<SimDelivery> {
+        self.hub().map(|hub| hub.deliveries()).unwrap_or_default()
+    }
+
+    /// While on, feeds published get a wrong `X-Hub-Signature` (right shape, wrong value)
+    /// in their deliveries, for testing that the subscriber rejects them.
+    pub fn websub_set_tamper(&self, on: bool) {
+        if let Some(hub) = self.hub() {
+            hub.set_tamper(on);
+        }
+    }
+
+    /// Push `blog`'s current feed to every subscriber whose lease is running, as happens
+    /// on every [`publish`](Self::publish); returns how many deliveries were queued. They
+    /// happen in the background: see [`websub_wait_deliveries`](Self::websub_wait_deliveries).
+    pub fn websub_notify(&self, blog: usize) -> usize {
+        let Some(hub) = self.hub() else {
+            return 0;
+        };
+        let state = self.blog(blog);
+        hub.distribute(&state.info.feed_url, || {
+            let doc = state.feed(self.shared.config.feed_limit);
+            (doc.body.clone(), doc.content_type.clone())
+        })
+    }
+
+    /// End every subscription to `blog`'s feed, sending each subscriber
+    /// `hub.mode=denied&hub.reason=reason` (WebSub §5.2); returns how many.
+    pub fn websub_deny(&self, blog: usize, reason: &str) -> usize {
+        let Some(hub) = self.hub() else {
+            return 0;
+        };
+        hub.deny(&self.blog(blog).info.feed_url, reason)
+    }
+
+    /// Wait until `done(self)` holds, re-checking whenever the hub's subscriptions or logs
+    /// change; `false` if it still does not after `timeout`. Leases running out are not a
+    /// change: to see one, wait for the time itself.
+    pub async fn websub_wait_until(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&Blogosphere) -> bool,
+    ) -> bool {
+        let Some(hub) = self.hub() else {
+            return done(self);
+        };
+        // Subscribed before the first check: a change in between still wakes us.
+        let mut changes = hub.watch();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if done(self) {
+                return true;
+            }
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return done(self),
+            }
+        }
+    }
+
+    /// Wait until some subscription to `topic` is verified and its lease running.
+    pub async fn websub_wait_subscribed(&self, topic: &str, timeout: Duration) -> bool {
+        self.websub_wait_until(timeout, |sphere| {
+            sphere
+                .websub_subscriptions()
+                .iter()
+                .any(|s| s.topic == topic && s.is_active())
+        })
+        .await
+    }
+
+    /// Wait until the hub has made at least `n` deliveries in all (answered or not).
+    pub async fn websub_wait_deliveries(&self, n: usize, timeout: Duration) -> bool {
+        self.websub_wait_until(timeout, |sphere| {
+            n == 0 || sphere.hub().is_some_and(|hub| hub.delivery_count() >= n)
+        })
+        .await
     }
 }
 

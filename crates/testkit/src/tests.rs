@@ -26,6 +26,7 @@ fn config(blogs: usize, seed: u64) -> BlogosphereConfig {
         feed_limit: 5,
         now: fixed_now(),
         first_ip: Ipv4Addr::new(127, 10, 0, 1),
+        ..BlogosphereConfig::default()
     }
 }
 

@@ -16,6 +16,12 @@ pub const DEFAULT_SEED: u64 = 42;
 pub const DEFAULT_FEED_LIMIT: usize = 20;
 /// Default address of blog 0; blog `i` listens on the `i`-th usable address from here.
 pub const DEFAULT_FIRST_IP: Ipv4Addr = Ipv4Addr::new(127, 10, 0, 1);
+/// Lease the WebSub hub grants when a subscriber does not ask for one (one hour).
+pub const DEFAULT_WEBSUB_LEASE_SECS: u64 = 3600;
+/// Shortest lease the WebSub hub grants by default; longer requests are honoured.
+pub const DEFAULT_WEBSUB_MIN_LEASE_SECS: u64 = 60;
+/// Longest lease the WebSub hub grants: the ten days the spec suggests (WebSub §8).
+pub const MAX_WEBSUB_LEASE_SECS: u64 = 10 * 86_400;
 
 /// How big the simulated blogosphere is and where it listens.
 #[derive(Debug, Clone)]
@@ -35,6 +41,16 @@ pub struct BlogosphereConfig {
     /// Blog `i` listens on `first_ip + i` (skipping `.0` and `.255` last octets), on an
     /// ephemeral port. Must be a loopback address.
     pub first_ip: Ipv4Addr,
+    /// Also run a WebSub hub (see the `websub` module) that every feed advertises, in the
+    /// document and in a `Link` header, and that pushes each new version of a feed to its
+    /// subscribers. Off by default: feeds are then byte-identical to a hub-less build.
+    pub websub: bool,
+    /// Where the hub listens (ephemeral port); `None` is the next usable address after the
+    /// last blog's. Must be a loopback address.
+    pub websub_hub_ip: Option<Ipv4Addr>,
+    /// Shortest lease the hub grants, in seconds (requests below are raised to it). Tests of
+    /// lease expiry lower it to 1; at least 1 whatever is set here.
+    pub websub_min_lease_secs: u64,
 }
 
 impl Default for BlogosphereConfig {
@@ -47,6 +63,9 @@ impl Default for BlogosphereConfig {
             feed_limit: DEFAULT_FEED_LIMIT,
             now: Utc::now(),
             first_ip: DEFAULT_FIRST_IP,
+            websub: false,
+            websub_hub_ip: None,
+            websub_min_lease_secs: DEFAULT_WEBSUB_MIN_LEASE_SECS,
         }
     }
 }
@@ -160,4 +179,82 @@ pub enum Behaviour {
     Endless,
     /// Truncated mid-element, with bytes that are not UTF-8 and a bare `&`.
     Malformed,
+}
+
+/// What a callback request of the WebSub hub was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebSubMode {
+    /// Verification of a subscription request (WebSub §5.3).
+    Subscribe,
+    /// Verification of an unsubscription request (WebSub §5.3).
+    Unsubscribe,
+    /// Notice that the hub refused or ended a subscription (WebSub §5.2).
+    Denied,
+}
+
+impl WebSubMode {
+    /// The `hub.mode` value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebSubMode::Subscribe => "subscribe",
+            WebSubMode::Unsubscribe => "unsubscribe",
+            WebSubMode::Denied => "denied",
+        }
+    }
+}
+
+/// A verified subscription held by the simulated WebSub hub: one per (topic, callback).
+/// Kept after its lease runs out (see [`is_active`](Self::is_active)) until the subscriber
+/// renews it, unsubscribes, or the hub denies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimSubscription {
+    /// The feed URL subscribed to (`hub.topic`).
+    pub topic: String,
+    /// Exactly as the subscriber sent it (`hub.callback`).
+    pub callback: String,
+    /// `hub.secret`, if the subscriber sent a non-empty one: deliveries are then signed.
+    pub secret: Option<String>,
+    /// The lease the hub granted, after clamping the request.
+    pub lease_seconds: u64,
+    /// When the verification request that granted the lease was sent, plus the lease: the
+    /// spec measures the lease from that moment (WebSub §5.3).
+    pub expires_at: Instant,
+    /// When the subscriber answered that verification request.
+    pub verified_at: Instant,
+}
+
+impl SimSubscription {
+    /// Whether the lease is still running: only then does the hub deliver content.
+    pub fn is_active(&self) -> bool {
+        Instant::now() < self.expires_at
+    }
+}
+
+/// One callback `GET` the WebSub hub made: a verification of intent, or a denial notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimVerification {
+    pub mode: WebSubMode,
+    pub topic: String,
+    pub callback: String,
+    /// What the subscriber answered; `None` if it could not be reached in time.
+    pub status: Option<u16>,
+    /// Whether the subscriber confirmed (2xx with the challenge as the whole body), so that
+    /// the hub applied the request. Always `false` for a [`WebSubMode::Denied`] notice.
+    pub verified: bool,
+    /// When the answer came (or the attempt failed).
+    pub at: Instant,
+}
+
+/// One content distribution `POST` the WebSub hub made (WebSub §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimDelivery {
+    pub topic: String,
+    pub callback: String,
+    /// What the subscriber answered; `None` if it could not be reached in time.
+    pub status: Option<u16>,
+    /// Whether the request carried an `X-Hub-Signature` (the subscription has a secret).
+    /// Still `true` while tampering is on: the signature is then wrong.
+    pub signed: bool,
+    /// When the answer came (or the attempt failed).
+    pub at: Instant,
 }
