@@ -44,9 +44,11 @@ use tokio_util::sync::CancellationToken;
 #[error("{0}")]
 pub struct BadInput(pub String);
 
-/// Polls in flight per crawl worker, beyond the fetcher's own limits (which pace requests).
+/// Polls in flight per crawl worker. Most of them wait on the fetcher's politeness limits
+/// (which pace the requests themselves), so this is well above the request concurrency:
+/// a poll waiting for its host's turn must not keep other hosts waiting.
 fn poll_parallelism(config: &Config) -> usize {
-    config.crawl.concurrency.saturating_mul(4).max(8)
+    config.crawl.concurrency.saturating_mul(16).max(64)
 }
 
 /// How sweeps run under this configuration; `websub` when hubs can call us back.

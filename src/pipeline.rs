@@ -103,6 +103,7 @@ pub async fn sweep(
     on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
 ) -> anyhow::Result<SweepSummary> {
     let mut summary = SweepSummary::default();
+    let blogs = interleave_hosts(blogs);
     let mut results = futures::stream::iter(blogs)
         .take_while(|_| std::future::ready(!cancel.is_cancelled()))
         .map(|blog| {
@@ -142,6 +143,28 @@ pub async fn sweep(
         on_done(&blog, &poll.outcome);
     }
     Ok(summary)
+}
+
+/// Reorders blogs so that feeds on one host are spread through the sweep (round-robin
+/// over hosts): a host's politeness delay then overlaps with work on other hosts instead
+/// of holding a run of poll slots.
+fn interleave_hosts(blogs: Vec<Blog>) -> Vec<Blog> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut keyed: Vec<(usize, usize, Blog)> = blogs
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let host = url::Url::parse(&b.feed_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            let round = seen.entry(host).or_insert(0);
+            *round += 1;
+            (*round, i, b)
+        })
+        .collect();
+    keyed.sort_by_key(|(round, i, _)| (*round, *i));
+    keyed.into_iter().map(|(_, _, b)| b).collect()
 }
 
 /// Polls every due blog once (every polled blog with `all`), in batches.

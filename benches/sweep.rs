@@ -1,0 +1,194 @@
+//! Crawl sweep benchmark (a bench binary, not a timed test):
+//!
+//! 1. 10,000 feeds (2,500 simulated hosts, four feed URLs each) swept once cold, then
+//!    swept again after ~10% of the blogs published (so ~90% answer 304), ten times,
+//!    with the resident memory after each sweep;
+//! 2. 1,000 feeds with 20 new posts each;
+//! 3. a baseline in the same run: bare reqwest GETs of the same 10,000 URLs at the same
+//!    concurrency, without conditional headers, parsing or storage.
+//!
+//! Run: `cargo bench --bench sweep` (KITH_BENCH_HOSTS / KITH_BENCH_FEEDS_PER_HOST scale it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use futures::StreamExt;
+use kith::App;
+use kith::pipeline::crawl_once;
+use kith_model::{BlogStatus, NewBlog};
+use kith_testkit::{Blogosphere, BlogosphereConfig};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn open_app(dir: &std::path::Path) -> App {
+    let mut config = kith_config::Config {
+        data_dir: dir.to_owned(),
+        ..kith_config::Config::default()
+    };
+    config.crawl.allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
+    App::open(config).await.unwrap()
+}
+
+async fn register(app: &App, urls: &[String]) {
+    for u in urls {
+        app.store
+            .add_blog(NewBlog {
+                homepage_url: u.clone(),
+                feed_url: u.clone(),
+                title: String::new(),
+                status: BlogStatus::Verified,
+                verification_token: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+async fn sweep(app: &App) -> (f64, kith::pipeline::SweepSummary) {
+    let opts = kith::sweep_options(&app.config, false);
+    let started = Instant::now();
+    let s = crawl_once(
+        &app.store,
+        &app.crawler,
+        &opts,
+        true,
+        &CancellationToken::new(),
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    (started.elapsed().as_secs_f64(), s)
+}
+
+#[tokio::main]
+async fn main() {
+    let hosts = env_usize("KITH_BENCH_HOSTS", 2_500);
+    let per_host = env_usize("KITH_BENCH_FEEDS_PER_HOST", 4);
+    println!("== sweep of {} feeds on {hosts} hosts", hosts * per_host);
+    let t = Instant::now();
+    let sphere = Blogosphere::start(BlogosphereConfig {
+        blogs: hosts,
+        posts_per_blog: 3..=6,
+        feed_limit: 10,
+        first_ip: Ipv4Addr::new(127, 100, 0, 1),
+        ..BlogosphereConfig::default()
+    })
+    .await
+    .unwrap();
+    println!("blogosphere up in {:.1} s", t.elapsed().as_secs_f64());
+    // Host-interleaved, so the baseline is not held up by per-host queues either.
+    let urls: Vec<String> = (0..per_host)
+        .flat_map(|k| (0..hosts).map(move |i| (i, k)))
+        .map(|(i, k)| format!("{}?copy={k}", sphere.feed_url(i)))
+        .collect();
+
+    // Baseline: bare GETs, same URLs, same global concurrency.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(2)
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let concurrency = kith_config::CrawlConfig::default().concurrency;
+    let t = Instant::now();
+    let ok = futures::stream::iter(urls.iter().cloned())
+        .map(|u| {
+            let c = client.clone();
+            async move { c.get(u).send().await.ok().map(|r| r.bytes()) }
+        })
+        .buffer_unordered(concurrency)
+        .filter_map(|r| async move { r })
+        .then(|b| b)
+        .filter(|b| std::future::ready(b.is_ok()))
+        .count()
+        .await;
+    let baseline = t.elapsed().as_secs_f64();
+    println!(
+        "baseline: bare reqwest GET of {} URLs at concurrency {concurrency}: {baseline:.2} s ({ok} ok)",
+        urls.len()
+    );
+    drop(client);
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path()).await;
+    register(&app, &urls).await;
+    let (cold, s) = sweep(&app).await;
+    println!(
+        "cold sweep: {cold:.2} s ({:.2}x baseline): {s}",
+        cold / baseline
+    );
+    let mut warm = Vec::new();
+    for round in 1..=10 {
+        // The testkit logs every request it serves; forget them so the RSS below shows
+        // the crawler's memory, not the simulator's log.
+        for i in 0..hosts {
+            sphere.reset_requests(i);
+        }
+        let published = sphere.tick(0.1);
+        let (secs, s) = sweep(&app).await;
+        warm.push(secs);
+        println!(
+            "sweep {round:2}: {secs:.2} s ({:.2}x baseline), {published} blogs had published: {} fetched, {} not modified, {} new posts, {} errors; RSS {:.0} MiB",
+            secs / baseline,
+            s.fetched,
+            s.not_modified,
+            s.new_posts,
+            s.error_count(),
+            rss_mib()
+        );
+    }
+    warm.sort_by(f64::total_cmp);
+    println!(
+        "warm sweeps (~90% 304): median {:.2} s, max {:.2} s (goal <= 10 s); median {:.2}x the bare-GET baseline",
+        warm[warm.len() / 2],
+        warm[warm.len() - 1],
+        warm[warm.len() / 2] / baseline
+    );
+    drop(app);
+    sphere.shutdown().await;
+
+    println!("== 1,000 feeds with 20 new posts each");
+    let sphere = Blogosphere::start(BlogosphereConfig {
+        blogs: 1_000,
+        posts_per_blog: 1..=1,
+        feed_limit: 25,
+        first_ip: Ipv4Addr::new(127, 120, 0, 1),
+        ..BlogosphereConfig::default()
+    })
+    .await
+    .unwrap();
+    let urls: Vec<String> = (0..1_000).map(|i| sphere.feed_url(i)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(open_app(dir.path()).await);
+    register(&app, &urls).await;
+    sweep(&app).await;
+    for i in 0..1_000 {
+        sphere.publish(i, 20);
+    }
+    let (secs, s) = sweep(&app).await;
+    println!(
+        "{secs:.2} s: {s}; {:.0} new posts/s; RSS {:.0} MiB",
+        s.new_posts as f64 / secs,
+        rss_mib()
+    );
+    sphere.shutdown().await;
+}
