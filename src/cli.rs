@@ -40,6 +40,38 @@ pub enum Command {
     /// Poll feeds: `--once` polls the due ones and exits; without it, keeps polling
     /// (a crawler without the web site).
     Crawl(CrawlArgs),
+    /// Tag a post read from standard input (text or HTML) and say why each tag is there.
+    Tag(TagArgs),
+    /// Check the curator's tag rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// Read JSON lines `{"id", "title"?, "text" or "html", "categories"?}` and write
+    /// `{"id", "tags": [{"tag", "source", "score", "reason"}]}` per line; the whole batch
+    /// (plus stored posts) gives the document frequencies.
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Most tags per post (default: the rules' limits.max_tags_per_post).
+    #[arg(long)]
+    pub top: Option<usize>,
+    /// The post's title (plain input only).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Use these rules instead of the configured tags_file.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate a rules file (default: the configured tags_file, else the built-in rules).
+    Check {
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@
 //! - [`pipeline`] — sweeps of due feeds, summaries.
 //! - [`register`] — discover + store a new blog.
 //! - [`opml`] — OPML import and export.
+//! - [`tagcmd`] — `kith tag` and `kith rules check`.
 //! - [`demo`] — `kith demo`, the simulated blogosphere end to end.
 //!
 //! `main.rs` only parses arguments, sets up logging and maps errors to exit codes:
@@ -26,6 +27,7 @@ pub mod demo;
 pub mod opml;
 pub mod pipeline;
 pub mod register;
+pub mod tagcmd;
 pub mod websub;
 
 use anyhow::Context;
@@ -94,6 +96,8 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> anyhow::Result<()> {
         Command::Opml(cmd) => cmd_opml(App::open(load()?).await?, cmd).await,
         Command::Export(args) => cmd_export(App::open(load()?).await?, args).await,
         Command::Crawl(args) => cmd_crawl(App::open(load()?).await?, args, shutdown).await,
+        Command::Tag(args) => tagcmd::cmd_tag(&load()?, args).await,
+        Command::Rules(cmd) => tagcmd::cmd_rules(&load()?, cmd),
     }
 }
 

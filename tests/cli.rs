@@ -113,7 +113,9 @@ async fn usage_errors_exit_2_and_help_lists_only_working_commands() {
         .collect();
     assert_eq!(
         commands,
-        ["serve", "demo", "blogs", "opml", "export", "crawl", "help"]
+        [
+            "serve", "demo", "blogs", "opml", "export", "crawl", "tag", "rules", "help"
+        ]
     );
 }
 
@@ -127,4 +129,73 @@ async fn private_addresses_are_refused_by_default() {
     assert!(run.stderr.contains("loopback"), "{}", run.stderr);
     assert_eq!(sphere.request_count(0), 0, "no request reached the blog");
     sphere.shutdown().await;
+}
+
+/// `kith tag` explains every tag; `--jsonl` answers line for line; bad lines exit 2.
+#[tokio::test]
+async fn tag_and_rules_check_work_from_the_shell() {
+    use tokio::io::AsyncWriteExt;
+    let site = Site::new(TEST_CONFIG);
+    let run_with_stdin = |args: &'static [&'static str], input: &'static str| {
+        let dir = site.path().to_owned();
+        async move {
+            let mut child = crate::support::command(&dir, args, &[])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .await
+                .unwrap();
+            crate::support::Run::from(child.wait_with_output().await.unwrap())
+        }
+    };
+    let run = run_with_stdin(
+        &["tag", "--title", "Taming the borrow checker"],
+        "<p>The borrow checker enforces ownership; the borrow checker is strict.</p>",
+    )
+    .await;
+    let first = run.ok().stdout.lines().next().unwrap().to_owned();
+    assert!(
+        first.starts_with("borrow-checker") && first.contains("extracted"),
+        "{first}"
+    );
+
+    let run = run_with_stdin(
+        &["tag", "--jsonl", "--top", "2"],
+        "{\"id\":7,\"text\":\"Sourdough starter feeding. Sourdough bread.\",\"categories\":[\"Baking\"]}\n",
+    )
+    .await;
+    let line: serde_json::Value = serde_json::from_str(run.ok().stdout.trim()).unwrap();
+    assert_eq!(line["id"], 7);
+    let tags = line["tags"].as_array().unwrap();
+    assert_eq!(tags.len(), 2);
+    assert_eq!(tags[0]["tag"], "baking");
+    assert_eq!(tags[0]["source"], "author");
+    assert!(tags[0]["reason"].as_str().unwrap().contains("Baking"));
+
+    let run = run_with_stdin(&["tag", "--jsonl"], "{\"id\":1}\nnot json\n").await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("line 1"), "{}", run.stderr);
+
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config/tags.example.toml");
+    let run = site.kith(&["rules", "check", "--rules", example]).await;
+    assert!(run.ok().stdout.contains("ok"), "{}", run.stdout);
+    std::fs::write(
+        site.path().join("bad.toml"),
+        "[aliases]\nrust = [\"rs\"]\ngo = [\"rs\"]\n",
+    )
+    .unwrap();
+    let run = site.kith(&["rules", "check", "--rules", "bad.toml"]).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("bad.toml:2") && run.stderr.contains("already an alias"),
+        "{}",
+        run.stderr
+    );
 }

@@ -1,0 +1,375 @@
+//! Tagging throughput on posts of about 600 words, end to end (normalisation, extraction,
+//! rules), against a baseline in the same run: a plain tokenise-and-count-words loop over
+//! the same posts, the least any keyword extractor has to do.
+//!
+//! ```sh
+//! cargo bench -p kith-tag --bench tagger
+//! KITH_CORPUS=/work/shared/corpus cargo bench -p kith-tag --bench tagger   # real posts
+//! ```
+//!
+//! Posts come from the blogosphere corpus when `KITH_CORPUS` points at it (each cut or
+//! repeated to 600 words), otherwise they are generated deterministically. After
+//! criterion's report, a summary prints posts per second for both and their ratio.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use criterion::{Criterion, Throughput, criterion_group};
+use kith_config::TagRules;
+use kith_tag::{DfTable, PostInput, Tagger};
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const POSTS: usize = 200;
+const WORDS: usize = 600;
+
+struct Post {
+    title: String,
+    text: String,
+    categories: Vec<String>,
+}
+
+/// A small deterministic generator (xorshift64*), so runs compare.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+const FUNCTION: &[&str] = &[
+    "the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "with", "as", "on", "this",
+    "we", "by", "be", "are", "from", "at", "or", "an", "but", "not", "which", "have", "can", "our",
+    "when", "into", "more", "all", "so", "they", "about", "using", "also",
+];
+const TOPICS: &[&[&str]] = &[
+    &[
+        "container",
+        "containers",
+        "kubernetes",
+        "cluster",
+        "pod",
+        "scheduler",
+        "node",
+        "helm",
+        "deployment",
+        "service mesh",
+        "sidecar",
+        "ingress",
+    ],
+    &[
+        "rust",
+        "borrow checker",
+        "lifetime",
+        "ownership",
+        "trait",
+        "async",
+        "tokio",
+        "crate",
+        "compiler",
+        "unsafe",
+        "macro",
+        "iterator",
+    ],
+    &[
+        "python",
+        "pandas",
+        "dataframe",
+        "numpy",
+        "notebook",
+        "matplotlib",
+        "plot",
+        "jupyter",
+        "package",
+        "pip",
+        "wheel",
+        "virtual environment",
+    ],
+    &[
+        "sourdough",
+        "starter",
+        "flour",
+        "hydration",
+        "oven",
+        "crumb",
+        "crust",
+        "dough",
+        "fermentation",
+        "loaf",
+        "bread",
+        "baking",
+    ],
+    &[
+        "survey",
+        "community",
+        "contributor",
+        "release",
+        "conference",
+        "talk",
+        "meetup",
+        "maintainer",
+        "governance",
+        "roadmap",
+        "feedback",
+        "security",
+    ],
+];
+const COMMON: &[&str] = &[
+    "time",
+    "work",
+    "people",
+    "way",
+    "year",
+    "system",
+    "problem",
+    "example",
+    "version",
+    "code",
+    "data",
+    "change",
+    "team",
+    "project",
+    "question",
+    "result",
+    "idea",
+    "number",
+    "part",
+    "case",
+    "first",
+    "new",
+    "good",
+    "different",
+    "important",
+    "large",
+    "small",
+    "simple",
+    "fast",
+    "better",
+    "run",
+    "build",
+    "write",
+    "read",
+    "test",
+    "show",
+    "make",
+    "find",
+    "think",
+    "start",
+];
+
+fn generated(n: usize) -> Vec<Post> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    (0..n)
+        .map(|i| {
+            let topic = TOPICS[i % TOPICS.len()];
+            let other = TOPICS[(i / TOPICS.len() + 1) % TOPICS.len()];
+            let mut text = String::with_capacity(WORDS * 7);
+            let mut words = 0;
+            let mut sentence = 0u32;
+            while words < WORDS {
+                let len = 8 + (rng.next() % 14) as usize;
+                for k in 0..len {
+                    let r = rng.next() % 100;
+                    let w = if r < 48 {
+                        rng.pick(FUNCTION)
+                    } else if r < 70 {
+                        rng.pick(COMMON)
+                    } else if r < 92 {
+                        rng.pick(topic)
+                    } else if r < 96 {
+                        rng.pick(other)
+                    } else {
+                        ["2024", "v1.2", "12", "Monday"][(rng.next() % 4) as usize]
+                    };
+                    if k == 0 {
+                        let mut c = w.chars();
+                        if let Some(f) = c.next() {
+                            text.extend(f.to_uppercase());
+                            text.push_str(c.as_str());
+                        }
+                    } else {
+                        text.push(' ');
+                        text.push_str(w);
+                    }
+                    words += w.split(' ').count();
+                }
+                text.push_str(if rng.next().is_multiple_of(5) {
+                    ", "
+                } else {
+                    ". "
+                });
+                sentence += 1;
+                if sentence.is_multiple_of(6) {
+                    text.push_str("\n\n");
+                }
+            }
+            Post {
+                title: format!("Notes on {} and {}", topic[0], topic[1]),
+                text,
+                categories: if i.is_multiple_of(2) {
+                    vec![topic[0].to_owned(), "Uncategorized".to_owned()]
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect()
+}
+
+/// Blogosphere posts, each cut or repeated to [`WORDS`] words of plain text.
+fn from_corpus(n: usize) -> Option<Vec<Post>> {
+    let root = std::path::PathBuf::from(std::env::var_os("KITH_CORPUS")?);
+    let manifest = std::fs::read_to_string(root.join("blogosphere/manifest.jsonl")).ok()?;
+    let bloggers = std::fs::read_to_string(root.join("blogosphere/bloggers.jsonl")).ok()?;
+    let tag = regex::Regex::new(r"(?s)<[^>]*>|&[a-z#0-9]+;").ok()?;
+    let mut texts = Vec::new();
+    for line in bloggers.lines() {
+        let b: serde_json::Value = serde_json::from_str(line).ok()?;
+        let path = root.join("blogosphere").join(b["feed_path"].as_str()?);
+        let feed = std::fs::read_to_string(path).ok()?;
+        // Good enough for timing: markup out, words in.
+        let plain = tag.replace_all(&feed, " ");
+        let words: Vec<&str> = plain.split_whitespace().collect();
+        for chunk in words.chunks(WORDS) {
+            if chunk.len() == WORDS {
+                texts.push(chunk.join(" "));
+            }
+        }
+    }
+    let titles: Vec<String> = manifest
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["title"].as_str().map(str::to_owned))
+        .collect();
+    if texts.is_empty() || titles.is_empty() {
+        return None;
+    }
+    Some(
+        (0..n)
+            .map(|i| Post {
+                title: titles[i % titles.len()].clone(),
+                text: texts[i % texts.len()].clone(),
+                categories: Vec::new(),
+            })
+            .collect(),
+    )
+}
+
+fn rules() -> TagRules {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/tags.example.toml");
+    TagRules::from_file(&example).unwrap_or_default()
+}
+
+/// The baseline: split into words, lower-case, count.
+fn count_words(text: &str) -> usize {
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        *counts.entry(w.to_lowercase()).or_default() += 1;
+    }
+    counts.len()
+}
+
+fn tag_all(tagger: &Tagger, posts: &[Post], df: &DfTable, language: Option<&str>) -> usize {
+    posts
+        .iter()
+        .map(|p| {
+            tagger
+                .tag(
+                    &PostInput {
+                        title: &p.title,
+                        text: &p.text,
+                        categories: &p.categories,
+                        blog_url: Some("https://example.com/"),
+                        language,
+                        ..PostInput::default()
+                    },
+                    df,
+                )
+                .len()
+        })
+        .sum()
+}
+
+fn posts() -> (Vec<Post>, &'static str) {
+    match from_corpus(POSTS) {
+        Some(p) => (p, "blogosphere"),
+        None => (generated(POSTS), "generated"),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let (posts, _) = posts();
+    let tagger = Tagger::new(&rules()).unwrap();
+    let df = DfTable::from_docs(posts.iter().map(|p| (p.title.as_str(), p.text.as_str())));
+    let mut g = c.benchmark_group("600-word posts");
+    g.throughput(Throughput::Elements(posts.len() as u64));
+    g.bench_function("baseline: tokenise + count words", |b| {
+        b.iter(|| {
+            posts
+                .iter()
+                .map(|p| count_words(black_box(&p.text)))
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("kith-tag: tag (language given)", |b| {
+        b.iter(|| tag_all(&tagger, black_box(&posts), &df, Some("eng")))
+    });
+    g.bench_function("kith-tag: tag (language detected)", |b| {
+        b.iter(|| tag_all(&tagger, black_box(&posts), &df, None))
+    });
+    g.finish();
+}
+
+/// Posts per second of `f` over `posts`, best of several passes of at least `min` each.
+fn rate(posts: usize, min: Duration, mut f: impl FnMut() -> usize) -> f64 {
+    let mut best = 0.0f64;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut n = 0usize;
+        while start.elapsed() < min {
+            black_box(f());
+            n += posts;
+        }
+        best = best.max(n as f64 / start.elapsed().as_secs_f64());
+    }
+    best
+}
+
+fn summary() {
+    let (posts, source) = posts();
+    let tagger = Tagger::new(&rules()).unwrap();
+    let df = DfTable::from_docs(posts.iter().map(|p| (p.title.as_str(), p.text.as_str())));
+    let min = Duration::from_millis(400);
+    let base = rate(posts.len(), min, || {
+        posts.iter().map(|p| count_words(&p.text)).sum()
+    });
+    let given = rate(posts.len(), min, || {
+        tag_all(&tagger, &posts, &df, Some("eng"))
+    });
+    let detected = rate(posts.len(), min, || tag_all(&tagger, &posts, &df, None));
+    println!(
+        "\nsummary ({} {source} posts of {WORDS} words, one core):\n  baseline tokenise+count: {base:>8.0} posts/s\n  kith-tag, language given: {given:>8.0} posts/s ({:.2}x the baseline's time)\n  kith-tag, language detected: {detected:>8.0} posts/s ({:.2}x the baseline's time)",
+        posts.len(),
+        base / given,
+        base / detected,
+    );
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    summary();
+}
