@@ -81,6 +81,12 @@ async fn sweep(app: &App) -> (f64, kith::pipeline::SweepSummary) {
 
 #[tokio::main]
 async fn main() {
+    // `cargo test --all-targets` builds and runs bench targets too (without `--bench`):
+    // then only check that it starts, and leave the long run to `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("sweep bench: run with `cargo bench --bench sweep`");
+        return;
+    }
     let hosts = env_usize("KITH_BENCH_HOSTS", 2_500);
     let per_host = env_usize("KITH_BENCH_FEEDS_PER_HOST", 4);
     println!("== sweep of {} feeds on {hosts} hosts", hosts * per_host);

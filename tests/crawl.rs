@@ -4,7 +4,7 @@ use crate::support::{Site, TEST_CONFIG, blogosphere};
 use kith::App;
 use kith::pipeline::{SweepOptions, crawl_once};
 use kith_model::{Blog, BlogStatus, Health, NewBlog};
-use kith_testkit::{Behaviour, Blogosphere};
+use kith_testkit::Behaviour;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
