@@ -108,8 +108,10 @@ pub async fn sweep(
         .take_while(|_| std::future::ready(!cancel.is_cancelled()))
         .map(|blog| {
             let crawler = Arc::clone(crawler);
+            let store = Arc::clone(store);
             async move {
-                let poll = crawler.poll(&blog).await;
+                let mut poll = crawler.poll(&blog).await;
+                detect_new_languages(&store, &mut poll.result).await;
                 (blog, poll)
             }
         })
@@ -143,6 +145,29 @@ pub async fn sweep(
         on_done(&blog, &poll.outcome);
     }
     Ok(summary)
+}
+
+/// Detects the language of the entries the store does not already have unchanged (most
+/// entries of a re-fetched feed are known), on the blocking pool.
+async fn detect_new_languages(store: &DynStore, result: &mut kith_model::PollResult) {
+    if result.posts.is_empty() {
+        return;
+    }
+    let guids = result.posts.iter().map(|p| p.guid.clone()).collect();
+    let known = store
+        .content_hashes(result.blog_id, guids)
+        .await
+        .unwrap_or_default();
+    let mut posts = std::mem::take(&mut result.posts);
+    posts = tokio::task::spawn_blocking(move || {
+        kith_crawl::parse::detect_languages(&mut posts, |p| {
+            known.get(&p.guid) != Some(&p.content_hash)
+        });
+        posts
+    })
+    .await
+    .unwrap_or_default();
+    result.posts = posts;
 }
 
 /// Reorders blogs so that feeds on one host are spread through the sweep (round-robin

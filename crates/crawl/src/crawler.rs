@@ -3,7 +3,7 @@
 
 use crate::discover::{DiscoverError, Discovery, discover};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
-use crate::parse::parse_feed;
+use crate::parse::{ParseError, ParsedFeed, parse_feed_without_language};
 use crate::schedule::Schedule;
 use crate::websub::{HubLinks, find_hub};
 use chrono::{DateTime, Utc};
@@ -226,7 +226,25 @@ impl Crawler {
             };
         }
 
-        let feed = match parse_feed(&resp.body, resp.content_type.as_deref(), &resp.url, now) {
+        // Parsing and sanitising are CPU work: off the async workers, and in parallel
+        // across polls. Languages are left to the caller, which knows which entries are new.
+        let parsed = {
+            let (body, content_type, url) = (
+                resp.body.clone(),
+                resp.content_type.clone(),
+                resp.url.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                parse_feed_without_language(&body, content_type.as_deref(), &url, now)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Err(ParseError {
+                    reason: format!("the parser failed: {e}"),
+                })
+            })
+        };
+        let feed: ParsedFeed = match parsed {
             Ok(f) => f,
             Err(e) => {
                 let mut poll = self.failed(blog, now, seed, FetchError::Io(String::new()));

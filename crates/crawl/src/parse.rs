@@ -144,8 +144,31 @@ fn xml_declared_encoding(body: &[u8]) -> Option<String> {
 }
 
 /// Parses a feed body fetched from `feed_url`. `now` is the first-seen time given to
-/// entries without a date, and the ceiling for dates in the future.
+/// entries without a date, and the ceiling for dates in the future. Every entry's
+/// language is detected.
 pub fn parse_feed(
+    body: &[u8],
+    content_type: Option<&str>,
+    feed_url: &Url,
+    now: DateTime<Utc>,
+) -> Result<ParsedFeed, ParseError> {
+    let mut feed = parse_feed_without_language(body, content_type, feed_url, now)?;
+    detect_languages(&mut feed.entries, |_| true);
+    Ok(feed)
+}
+
+/// Fills in the language of the entries `wanted` selects. Language detection costs about
+/// as much as the rest of parsing put together, so the crawler asks for it only for
+/// entries the store does not already have unchanged.
+pub fn detect_languages(entries: &mut [NewPost], wanted: impl Fn(&NewPost) -> bool) {
+    for e in entries.iter_mut().filter(|e| wanted(e)) {
+        e.language = detect_language(&e.title, &e.text);
+    }
+}
+
+/// [`parse_feed`] without language detection (every `language` is `None`); see
+/// [`detect_languages`].
+pub fn parse_feed_without_language(
     body: &[u8],
     content_type: Option<&str>,
     feed_url: &Url,
@@ -409,7 +432,7 @@ impl RawItem {
         NewPost {
             guid,
             url: url.map(|u| u.to_string()),
-            language: detect_language(&title, &text),
+            language: None,
             title,
             author,
             published,

@@ -63,6 +63,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Posts in storage order after `after` (exclusive): a stable walk for exports.
     async fn posts_after(&self, after: Option<PostId>, limit: usize) -> Result<Vec<Post>>;
     async fn counts(&self) -> Result<Counts>;
+    /// The stored content hashes of the blog's posts among `guids` (guid -> hash): what a
+    /// poll need not process again.
+    async fn content_hashes(
+        &self,
+        blog: BlogId,
+        guids: Vec<String>,
+    ) -> Result<std::collections::HashMap<String, String>>;
     /// The blog's WebSub subscription, if its feed names a hub.
     async fn subscription(&self, blog: BlogId) -> Result<Option<Subscription>>;
     /// Creates or replaces the blog's subscription.

@@ -836,6 +836,37 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn content_hashes(
+        &self,
+        blog: BlogId,
+        guids: Vec<String>,
+    ) -> Result<HashMap<String, String>> {
+        self.read(move |c| {
+            let ctx = "reading content hashes";
+            let mut out = HashMap::with_capacity(guids.len());
+            for chunk in guids.chunks(500) {
+                let placeholders = vec!["?"; chunk.len()].join(",");
+                let mut stmt = c
+                    .prepare(&format!(
+                        "SELECT guid, content_hash FROM posts WHERE blog_id = ? AND guid IN ({placeholders})"
+                    ))
+                    .map_err(Error::backend(ctx))?;
+                let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
+                args.push(&blog.0);
+                args.extend(chunk.iter().map(|g| g as &dyn rusqlite::ToSql));
+                let rows = stmt
+                    .query_map(args.as_slice(), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                    .map_err(Error::backend(ctx))?;
+                for row in rows {
+                    let (g, h) = row.map_err(Error::backend(ctx))?;
+                    out.insert(g, h);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn subscription(&self, blog: BlogId) -> Result<Option<Subscription>> {
         self.read(move |c| {
             c.query_row(
