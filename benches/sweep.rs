@@ -13,6 +13,7 @@
 
 use futures::StreamExt;
 use kith::App;
+use kith::enrich::Enricher;
 use kith::pipeline::crawl_once;
 use kith_model::{BlogStatus, NewBlog};
 use kith_testkit::{Blogosphere, BlogosphereConfig};
@@ -63,8 +64,8 @@ async fn register(app: &App, urls: &[String]) {
     }
 }
 
-async fn sweep(app: &App) -> (f64, kith::pipeline::SweepSummary) {
-    let opts = kith::sweep_options(&app.config, false);
+async fn sweep(app: &App, enricher: &Arc<Enricher>) -> (f64, kith::pipeline::SweepSummary) {
+    let opts = kith::sweep_options(&app.config, false, Some(Arc::clone(enricher)));
     let started = Instant::now();
     let s = crawl_once(
         &app.store,
@@ -137,7 +138,8 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let app = open_app(dir.path()).await;
     register(&app, &urls).await;
-    let (cold, s) = sweep(&app).await;
+    let enricher = Arc::new(Enricher::open(&app.config, &app.store).await.unwrap());
+    let (cold, s) = sweep(&app, &enricher).await;
     println!(
         "cold sweep: {cold:.2} s ({:.2}x baseline): {s}",
         cold / baseline
@@ -150,7 +152,7 @@ async fn main() {
             sphere.reset_requests(i);
         }
         let published = sphere.tick(0.1);
-        let (secs, s) = sweep(&app).await;
+        let (secs, s) = sweep(&app, &enricher).await;
         warm.push(secs);
         println!(
             "sweep {round:2}: {secs:.2} s ({:.2}x baseline), {published} blogs had published: {} fetched, {} not modified, {} new posts, {} errors; RSS {:.0} MiB",
@@ -186,11 +188,12 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let app = Arc::new(open_app(dir.path()).await);
     register(&app, &urls).await;
-    sweep(&app).await;
+    let enricher = Arc::new(Enricher::open(&app.config, &app.store).await.unwrap());
+    sweep(&app, &enricher).await;
     for i in 0..1_000 {
         sphere.publish(i, 20);
     }
-    let (secs, s) = sweep(&app).await;
+    let (secs, s) = sweep(&app, &enricher).await;
     println!(
         "{secs:.2} s: {s}; {:.0} new posts/s; RSS {:.0} MiB",
         s.new_posts as f64 / secs,

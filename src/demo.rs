@@ -61,11 +61,18 @@ pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> anyhow::Result<
 
     let app = App::open(config).await?;
     let homepages: Vec<String> = (0..sphere.len()).map(|i| sphere.homepage_url(i)).collect();
+    let enricher =
+        std::sync::Arc::new(crate::enrich::Enricher::open(&app.config, &app.store).await?);
     let (mut added, mut known, mut failed, mut posts) = (0usize, 0usize, 0usize, 0usize);
     let mut results = futures::stream::iter(homepages)
         .map(|url| {
-            let (store, crawler) = (&app.store, &app.crawler);
-            async move { (register(store, crawler, &url, false).await, url) }
+            let (store, crawler, enricher) = (&app.store, &app.crawler, &enricher);
+            async move {
+                (
+                    register(store, crawler, Some(enricher), &url, false).await,
+                    url,
+                )
+            }
         })
         .buffer_unordered(REGISTER_PARALLEL);
     while let Some((result, url)) = results.next().await {

@@ -17,6 +17,7 @@
 //! - [`register`] — discover + store a new blog.
 //! - [`opml`] — OPML import and export.
 //! - [`tagcmd`] — `kith tag` and `kith rules check`.
+//! - [`enrich`] — language and tags for new posts (the tagger, wired in).
 //! - [`demo`] — `kith demo`, the simulated blogosphere end to end.
 //!
 //! `main.rs` only parses arguments, sets up logging and maps errors to exit codes:
@@ -24,6 +25,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod enrich;
 pub mod opml;
 pub mod pipeline;
 pub mod register;
@@ -54,8 +56,13 @@ fn poll_parallelism(config: &Config) -> usize {
 }
 
 /// How sweeps run under this configuration; `websub` when hubs can call us back.
-pub fn sweep_options(config: &Config, websub: bool) -> pipeline::SweepOptions {
+pub fn sweep_options(
+    config: &Config,
+    websub: bool,
+    enricher: Option<Arc<enrich::Enricher>>,
+) -> pipeline::SweepOptions {
     pipeline::SweepOptions {
+        enricher,
         parallel: poll_parallelism(config),
         websub: websub && config.crawl.websub,
         fallback: std::time::Duration::from_secs(config.crawl.max_interval_secs),
@@ -121,6 +128,7 @@ pub async fn serve_on(
     shutdown: CancellationToken,
     ready: impl FnOnce(&App),
 ) -> anyhow::Result<()> {
+    let enricher = Arc::new(enrich::Enricher::open(&app.config, &app.store).await?);
     let websub = app.config.crawl.websub.then(|| websub::WebSubContext {
         public_url: app.config.public_url(),
         lease_secs: app.config.crawl.websub_lease_secs,
@@ -128,14 +136,18 @@ pub async fn serve_on(
     let crawler_task = tokio::spawn(pipeline::run_crawler(
         Arc::clone(&app.store),
         Arc::clone(&app.crawler),
-        sweep_options(&app.config, true),
+        sweep_options(&app.config, true, Some(Arc::clone(&enricher))),
         std::time::Duration::from_secs(app.config.crawl.sweep_every_secs),
         websub,
         shutdown.child_token(),
     ));
     let state = kith_web::AppState::new(Arc::clone(&app.store))?;
     let max_body = usize::try_from(app.config.crawl.max_body_bytes).unwrap_or(usize::MAX);
-    let router = kith_web::router(state).merge(websub::routes(Arc::clone(&app.store), max_body));
+    let router = kith_web::router(state).merge(websub::routes(
+        Arc::clone(&app.store),
+        Arc::clone(&enricher),
+        max_body,
+    ));
     ready(&app);
     let web_shutdown = shutdown.clone();
     let served = kith_web::serve(
@@ -216,9 +228,11 @@ async fn cmd_blogs(app: App, cmd: BlogsCommand) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match cmd {
         BlogsCommand::Add { url, json } => {
+            let enricher = Arc::new(enrich::Enricher::open(&app.config, &app.store).await?);
             let reg = register::register(
                 &app.store,
                 &app.crawler,
+                Some(&enricher),
                 &url,
                 app.config.registration.require_verification,
             )
@@ -493,7 +507,8 @@ async fn cmd_export(app: App, args: ExportArgs) -> anyhow::Result<()> {
 
 async fn cmd_crawl(app: App, args: CrawlArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
     // No web server in this process, so nothing would answer a hub: no WebSub.
-    let opts = sweep_options(&app.config, false);
+    let enricher = Arc::new(enrich::Enricher::open(&app.config, &app.store).await?);
+    let opts = sweep_options(&app.config, false, Some(enricher));
     if !args.once {
         eprintln!(
             "Crawling until Ctrl-C (every {} s).",

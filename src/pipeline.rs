@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 /// How a sweep runs.
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
+    /// Language and tags for new posts; without it only languages are detected.
+    pub enricher: Option<Arc<crate::enrich::Enricher>>,
     /// Polls in flight (the fetcher's politeness limits pace the requests themselves).
     pub parallel: usize,
     /// Note the WebSub hubs feeds name, and poll subscribed feeds only as a fallback.
@@ -24,6 +26,7 @@ pub struct SweepOptions {
 impl SweepOptions {
     pub fn new(parallel: usize) -> Self {
         Self {
+            enricher: None,
             parallel,
             websub: false,
             fallback: Duration::from_secs(24 * 3600),
@@ -109,9 +112,17 @@ pub async fn sweep(
         .map(|blog| {
             let crawler = Arc::clone(crawler);
             let store = Arc::clone(store);
+            let enricher = opts.enricher.clone();
             async move {
                 let mut poll = crawler.poll(&blog).await;
-                detect_new_languages(&store, &mut poll.result).await;
+                crate::enrich::enrich_new_posts(
+                    &store,
+                    enricher.as_ref(),
+                    &blog.homepage_url,
+                    &blog.feed_url,
+                    &mut poll.result,
+                )
+                .await;
                 (blog, poll)
             }
         })
@@ -145,29 +156,6 @@ pub async fn sweep(
         on_done(&blog, &poll.outcome);
     }
     Ok(summary)
-}
-
-/// Detects the language of the entries the store does not already have unchanged (most
-/// entries of a re-fetched feed are known), on the blocking pool.
-async fn detect_new_languages(store: &DynStore, result: &mut kith_model::PollResult) {
-    if result.posts.is_empty() {
-        return;
-    }
-    let guids = result.posts.iter().map(|p| p.guid.clone()).collect();
-    let known = store
-        .content_hashes(result.blog_id, guids)
-        .await
-        .unwrap_or_default();
-    let mut posts = std::mem::take(&mut result.posts);
-    posts = tokio::task::spawn_blocking(move || {
-        kith_crawl::parse::detect_languages(&mut posts, |p| {
-            known.get(&p.guid) != Some(&p.content_hash)
-        });
-        posts
-    })
-    .await
-    .unwrap_or_default();
-    result.posts = posts;
 }
 
 /// Reorders blogs so that feeds on one host are spread through the sweep (round-robin

@@ -2,6 +2,7 @@
 //! read (no second fetch).
 
 use crate::BadInput;
+use anyhow::Context;
 use kith_crawl::{Crawler, DiscoverError, FetchError, new_verification_token};
 use kith_model::{Blog, BlogStatus, NewBlog, PollResult};
 use kith_store::DynStore;
@@ -19,6 +20,7 @@ pub struct Registered {
 pub async fn register(
     store: &DynStore,
     crawler: &Crawler,
+    enricher: Option<&std::sync::Arc<crate::enrich::Enricher>>,
     input: &str,
     require_verification: bool,
 ) -> anyhow::Result<Registered> {
@@ -73,6 +75,19 @@ pub async fn register(
     };
     crawler.mark_discovery_backfill(&mut found);
     let hub = crawler.discovery_hub(&found);
+    if let Some(e) = enricher {
+        let e = std::sync::Arc::clone(e);
+        let (home, feed) = (found.homepage_url.to_string(), found.feed_url.to_string());
+        let mut entries = std::mem::take(&mut found.feed.entries);
+        // Tagging is CPU work: on the blocking pool.
+        entries = tokio::task::spawn_blocking(move || {
+            e.enrich(Some(&home), Some(&feed), &mut entries, |_| true);
+            entries
+        })
+        .await
+        .context("tagging the new blog's posts")?;
+        found.feed.entries = entries;
+    }
     let state = crawler.state_after_discovery(&found, blog.id.0 as u64);
     let stats = store
         .record_poll(PollResult {

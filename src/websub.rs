@@ -137,14 +137,19 @@ pub async fn request_due(
 #[derive(Clone)]
 struct CallbackState {
     store: DynStore,
+    enricher: std::sync::Arc<crate::enrich::Enricher>,
 }
 
 /// The callback routes, to merge into the site's router. `max_body` bounds deliveries.
-pub fn routes(store: DynStore, max_body: usize) -> Router {
+pub fn routes(
+    store: DynStore,
+    enricher: std::sync::Arc<crate::enrich::Enricher>,
+    max_body: usize,
+) -> Router {
     Router::new()
         .route("/websub/{blog_id}", get(verify).post(deliver))
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(CallbackState { store })
+        .with_state(CallbackState { store, enricher })
 }
 
 /// §5.3: the hub checks that we asked. Only our own pending or active subscription, on
@@ -240,7 +245,7 @@ async fn deliver(
     };
     let mut state = stored.feed.clone();
     state.last_success_at = Some(Utc::now());
-    let result = PollResult {
+    let mut result = PollResult {
         blog_id: blog,
         state,
         title: feed.title,
@@ -248,6 +253,14 @@ async fn deliver(
         feed_url: None,
         posts: feed.entries,
     };
+    crate::enrich::enrich_new_posts(
+        &st.store,
+        Some(&st.enricher),
+        &stored.homepage_url,
+        &stored.feed_url,
+        &mut result,
+    )
+    .await;
     match st.store.record_poll(result).await {
         Ok(stats) => {
             tracing::info!(blog_id = %blog, new_posts = stats.new, updated = stats.updated, "websub delivery ingested");

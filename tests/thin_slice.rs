@@ -51,6 +51,7 @@ async fn a_registered_blog_is_read_stored_and_shown() {
     }
 
     // Exactly the feeds' posts were stored, with their dates and the authors' categories.
+    let tagger = kith_tag::Tagger::new(&kith_config::TagRules::default()).unwrap();
     let posts = export(&site).await;
     let expected: Vec<_> = sphere
         .feed_posts(0)
@@ -70,19 +71,37 @@ async fn a_registered_blog_is_read_stored_and_shown() {
         let published =
             chrono::DateTime::parse_from_rfc3339(got["published"].as_str().unwrap()).unwrap();
         assert_eq!(published.timestamp(), sim.published.timestamp());
+        // The author's categories (minus stop-tags such as "Uncategorized") come first,
+        // then extracted keywords; every tag says why it is there.
         let want: BTreeSet<String> = sim
             .categories
             .iter()
-            .filter_map(|c| normalize_tag(c))
+            .filter_map(|c| tagger.canonical(c))
             .collect();
-        let have: BTreeSet<String> = got["tags"]
-            .as_array()
-            .unwrap()
+        let tags = got["tags"].as_array().unwrap();
+        let have: BTreeSet<String> = tags
             .iter()
-            .inspect(|t| assert_eq!(t["source"], "author"))
+            .filter(|t| t["source"] == "author")
             .map(|t| t["tag"].as_str().unwrap().to_owned())
             .collect();
-        assert_eq!(have, want, "tags of {}", sim.title);
+        assert_eq!(have, want, "author tags of {}", sim.title);
+        assert!(tags.len() <= 8, "at most eight tags");
+        assert!(
+            tags.iter().any(|t| t["source"] == "extracted"),
+            "keywords fill in: {tags:?}"
+        );
+        for t in tags {
+            assert!(t["reason"].as_str().is_some_and(|r| !r.is_empty()), "{t}");
+        }
+        let sources: Vec<&str> = tags.iter().map(|t| t["source"].as_str().unwrap()).collect();
+        let author_first = sources
+            .iter()
+            .rposition(|s| *s == "author")
+            .map_or(0, |i| i + 1);
+        assert!(
+            sources[author_first..].iter().all(|s| *s != "author"),
+            "{sources:?}"
+        );
         for key in ["blog_url", "feed_url"] {
             assert!(
                 got[key]

@@ -46,9 +46,15 @@ async fn subscribe_verify_push_reject_and_renew() {
     );
     let app = kith::App::open(site.config()).await.unwrap();
     let store = app.store.clone();
-    let reg = kith::register::register(&app.store, &app.crawler, &sphere.homepage_url(0), false)
-        .await
-        .unwrap();
+    let reg = kith::register::register(
+        &app.store,
+        &app.crawler,
+        None,
+        &sphere.homepage_url(0),
+        false,
+    )
+    .await
+    .unwrap();
     let blog = reg.blog.id;
     let sub = store
         .subscription(blog)

@@ -454,6 +454,7 @@ mod tests {
             language: None,
             categories: vec![],
             backfill: false,
+            tags: Vec::new(),
         };
         let mut entries = vec![post(0), post(1), post(3), post(400)];
         mark_backfill(&mut entries, now);

@@ -443,6 +443,7 @@ impl RawItem {
             categories,
             // The crawler decides what is history on a first crawl (`mark_backfill`).
             backfill: false,
+            tags: Vec::new(),
         }
     }
 }

@@ -20,6 +20,6 @@ pub mod websub;
 
 pub use blog::{Blog, BlogId, BlogStatus, FeedState, Health, NewBlog};
 pub use poll::{IngestStats, PollResult};
-pub use post::{NewPost, Post, PostId, PostTag, TagSource, content_hash, normalize_tag};
+pub use post::{NewPost, NewTag, Post, PostId, PostTag, TagSource, content_hash, normalize_tag};
 pub use url::{UrlError, identity_key, normalize_url};
 pub use websub::{Subscription, SubscriptionState};

@@ -62,6 +62,22 @@ pub struct PostTag {
     pub source: TagSource,
     /// Confidence in `[0, 1]`; author categories score 1.
     pub score: f64,
+    /// Why the tag is there: the feed category, the rule, or the keyword evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A tag decided for a post before it is stored, with its explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTag {
+    /// Normal form.
+    pub tag: String,
+    /// The form people wrote (kept for display).
+    pub display: String,
+    pub source: TagSource,
+    pub score: f64,
+    /// Why: the feed category, the rule, or the keyword evidence.
+    pub reason: String,
 }
 
 /// A post as the crawler hands it to the store: parsed, sanitised, not yet stored.
@@ -89,6 +105,9 @@ pub struct NewPost {
     /// Old history read on a blog's first crawl: kept, but not news (rivers keep it off
     /// their front pages).
     pub backfill: bool,
+    /// Tags decided by the tagger. Empty: the store tags the post with its categories
+    /// (source `author`) only.
+    pub tags: Vec<NewTag>,
 }
 
 /// A stored post, as readers see it.

@@ -4,8 +4,8 @@ use crate::{Counts, Error, IngestStats, PollResult, PostQuery, Result, Store, mi
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use kith_model::{
-    Blog, BlogId, BlogStatus, FeedState, NewBlog, NewPost, Post, PostId, PostTag, Subscription,
-    SubscriptionState, TagSource, identity_key, normalize_tag, normalize_url,
+    Blog, BlogId, BlogStatus, FeedState, NewBlog, NewPost, NewTag, Post, PostId, PostTag,
+    Subscription, SubscriptionState, TagSource, identity_key, normalize_tag, normalize_url,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use std::collections::HashMap;
@@ -307,9 +307,10 @@ fn attach_tags(conn: &Connection, posts: &mut [Post]) -> Result<()> {
     let ctx = "reading post tags";
     let placeholders = vec!["?"; posts.len()].join(",");
     let sql = format!(
-        "SELECT pt.post_id, t.name, pt.source, pt.score FROM post_tags pt JOIN tags t ON t.id = pt.tag_id
+        "SELECT pt.post_id, t.name, pt.source, pt.score, pt.reason FROM post_tags pt JOIN tags t ON t.id = pt.tag_id
          WHERE pt.post_id IN ({placeholders})
-         ORDER BY pt.post_id, pt.score DESC, t.name"
+         ORDER BY pt.post_id, CASE pt.source WHEN 'author' THEN 0 WHEN 'rule' THEN 1 ELSE 2 END,
+             pt.score DESC, t.name"
     );
     let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
     let ids: Vec<i64> = posts.iter().map(|p| p.id.0).collect();
@@ -323,6 +324,7 @@ fn attach_tags(conn: &Connection, posts: &mut [Post]) -> Result<()> {
                     tag: r.get(1)?,
                     source: TagSource::parse(&source).unwrap_or(TagSource::Extracted),
                     score: r.get(3)?,
+                    reason: r.get(4)?,
                 },
             ))
         })
@@ -490,7 +492,7 @@ fn upsert_post(
                 ])
             })
             .map_err(Error::backend(ctx))?;
-            tx.prepare_cached("DELETE FROM post_tags WHERE post_id = ?1 AND source = 'author'")
+            tx.prepare_cached("DELETE FROM post_tags WHERE post_id = ?1")
                 .and_then(|mut s| s.execute([id]))
                 .map_err(Error::backend(ctx))?;
             (id, Outcome::Updated)
@@ -522,10 +524,24 @@ fn upsert_post(
             (tx.last_insert_rowid(), Outcome::New)
         }
     };
-    for raw in &post.categories {
-        let Some(name) = normalize_tag(raw) else {
-            continue;
-        };
+    let decided: Vec<NewTag> = if post.tags.is_empty() {
+        post.categories
+            .iter()
+            .filter_map(|raw| {
+                Some(NewTag {
+                    tag: normalize_tag(raw)?,
+                    display: raw.trim().to_owned(),
+                    source: TagSource::Author,
+                    score: 1.0,
+                    reason: format!("feed category {:?}", raw.trim()),
+                })
+            })
+            .collect()
+    } else {
+        post.tags.clone()
+    };
+    for t in &decided {
+        let (name, raw) = (&t.tag, &t.display);
         tx.prepare_cached(
             "INSERT INTO tags (name, display) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
         )
@@ -533,10 +549,10 @@ fn upsert_post(
         .map_err(Error::backend(ctx))?;
         tx.prepare_cached(
             "INSERT INTO post_tags (post_id, tag_id, source, score, reason)
-             SELECT ?1, id, 'author', 1.0, ?3 FROM tags WHERE name = ?2
+             SELECT ?1, id, ?3, ?4, ?5 FROM tags WHERE name = ?2
              ON CONFLICT DO NOTHING",
         )
-        .and_then(|mut s| s.execute(params![id, name, format!("feed category {:?}", raw.trim())]))
+        .and_then(|mut s| s.execute(params![id, name, t.source.as_str(), t.score, t.reason]))
         .map_err(Error::backend(ctx))?;
     }
     Ok(if adopted {

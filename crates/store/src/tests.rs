@@ -33,6 +33,7 @@ fn post(guid: &str, body: &str, hours_ago: i64, cats: &[&str]) -> NewPost {
         language: Some("eng".into()),
         categories: cats.iter().map(|c| c.to_string()).collect(),
         backfill: false,
+        tags: Vec::new(),
     }
 }
 

@@ -73,6 +73,7 @@ impl TagDecision {
             tag: self.tag.clone(),
             source: self.source,
             score: self.score,
+            reason: Some(self.reason.clone()),
         }
     }
 }

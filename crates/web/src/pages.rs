@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use kith_model::{PostId, TagSource};
+use kith_model::PostId;
 use kith_store::PostQuery;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -45,7 +45,9 @@ struct PostView {
 #[derive(Debug, Serialize)]
 struct TagView {
     tag: String,
-    reason: &'static str,
+    /// author, rule or extracted: styled apart so readers see what the author said.
+    source: &'static str,
+    reason: String,
 }
 
 fn parse_cursor(s: &str) -> Result<(DateTime<Utc>, PostId), WebError> {
@@ -100,10 +102,10 @@ async fn index(
             tags: p
                 .tags
                 .iter()
-                .filter(|t| t.source == TagSource::Author)
                 .map(|t| TagView {
                     tag: t.tag.clone(),
-                    reason: "the author's own category",
+                    source: t.source.as_str(),
+                    reason: t.reason.clone().unwrap_or_else(|| t.source.to_string()),
                 })
                 .collect(),
             title: p.title,
