@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo bench -p kith-tag --bench tagger
-//! KITH_CORPUS=/work/shared/corpus cargo bench -p kith-tag --bench tagger   # real posts
+//! KITH_CORPUS=../shared/corpus cargo bench -p kith-tag --bench tagger   # real posts
 //! ```
 //!
 //! Posts come from the blogosphere corpus when `KITH_CORPUS` points at it (each cut or

@@ -2,9 +2,9 @@
 //! plus the predictions for `kp_eval.py`:
 //!
 //! ```sh
-//! KITH_CORPUS=/work/shared/corpus cargo run -p kith-tag --example keyphrases -- inspec pred.jsonl
-//! python3 /work/shared/tools/kp_eval.py /work/shared/corpus/keyphrases/inspec.jsonl pred.jsonl
-//! KITH_CORPUS=/work/shared/corpus cargo run -p kith-tag --example keyphrases -- blogs
+//! KITH_CORPUS=../shared/corpus cargo run -p kith-tag --example keyphrases -- inspec pred.jsonl
+//! python3 ../shared/tools/kp_eval.py ../shared/corpus/keyphrases/inspec.jsonl pred.jsonl
+//! KITH_CORPUS=../shared/corpus cargo run -p kith-tag --example keyphrases -- blogs
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
