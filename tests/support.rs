@@ -124,3 +124,37 @@ pub async fn export(site: &Site) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
         .collect()
 }
+
+/// A running `kith serve` (web site and crawler) for `site`, on an ephemeral port.
+pub struct Served {
+    pub base: String,
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Served {
+    pub async fn start(site: &Site) -> Served {
+        let app = kith::App::open(site.config()).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let stop = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(kith::serve_on(app, listener, stop.clone(), |_| {}));
+        Served { base, stop, task }
+    }
+
+    /// The body of `path` (which starts with `/`).
+    pub async fn text(&self, path: &str) -> String {
+        reqwest::get(format!("{}{path}", self.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the server and waits for in-flight requests and polls to finish.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.task.await.unwrap().unwrap();
+    }
+}

@@ -1,10 +1,9 @@
 //! The thin slice: register a blog over real loopback HTTP, read its feed, store it, show it.
 
-use crate::support::{Site, TEST_CONFIG, blogosphere, export};
+use crate::support::{Served, Site, TEST_CONFIG, blogosphere, export};
 use kith_model::normalize_tag;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use tokio_util::sync::CancellationToken;
 
 /// What minijinja's auto-escaping makes of a string.
 fn html_escaped(s: &str) -> String {
@@ -113,17 +112,8 @@ async fn a_registered_blog_is_read_stored_and_shown() {
     }
 
     // The site lists them, newest first, with blog, date and categories.
-    let app = kith::App::open(site.config()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stop = CancellationToken::new();
-    let server = tokio::spawn(kith::serve_on(app, listener, stop.clone(), |_| {}));
-    let body = reqwest::get(format!("http://{addr}/"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let served = Served::start(&site).await;
+    let body = served.text("/").await;
     let mut newest = expected.clone();
     newest.sort_by_key(|p| std::cmp::Reverse(p.published));
     let first = body
@@ -146,8 +136,7 @@ async fn a_registered_blog_is_read_stored_and_shown() {
         "datetime=\"{}",
         newest[0].published.format("%Y-%m-%dT%H:%M:%S")
     )));
-    stop.cancel();
-    server.await.unwrap().unwrap();
+    served.stop().await;
     sphere.shutdown().await;
 }
 
@@ -282,20 +271,10 @@ async fn pending_blogs_are_not_public() {
     assert_eq!(list[0]["status"], "pending");
     assert!(!export(&site).await.is_empty(), "its posts are stored");
 
-    let app = kith::App::open(site.config()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stop = CancellationToken::new();
-    let server = tokio::spawn(kith::serve_on(app, listener, stop.clone(), |_| {}));
-    let body = reqwest::get(format!("http://{addr}/"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let served = Served::start(&site).await;
+    let body = served.text("/").await;
     assert!(body.contains("No posts yet"), "{body}");
     assert!(!body.contains(&html_escaped(&sphere.feed_posts(0)[0].title)));
-    stop.cancel();
-    server.await.unwrap().unwrap();
+    served.stop().await;
     sphere.shutdown().await;
 }

@@ -111,20 +111,38 @@ impl Crawler {
 
     /// The crawl state after a successful discovery, so the first poll can be conditional.
     pub fn state_after_discovery(&self, d: &Discovery, blog_seed: u64) -> FeedState {
-        let now = Utc::now();
         let dates: Vec<_> = d.feed.entries.iter().map(|e| e.published).collect();
         let interval = self.schedule.rhythm(&dates);
+        self.success_state(
+            Utc::now(),
+            interval,
+            d.feed.ttl_minutes,
+            &d.response,
+            blog_seed,
+        )
+    }
+
+    /// The crawl state after a 2xx: validators from the response, errors cleared, next
+    /// poll from the feed's rhythm and the server's freshness hints.
+    fn success_state(
+        &self,
+        now: DateTime<Utc>,
+        interval: Duration,
+        ttl_minutes: Option<u32>,
+        resp: &Fetched,
+        seed: u64,
+    ) -> FeedState {
         FeedState {
-            etag: d.response.validators.etag.clone(),
-            last_modified: d.response.validators.last_modified.clone(),
+            etag: resp.validators.etag.clone(),
+            last_modified: resp.validators.last_modified.clone(),
             next_check_at: Some(self.schedule.after_success(
                 now,
                 interval,
-                self.floor(d.feed.ttl_minutes, &d.response),
-                blog_seed,
+                self.floor(ttl_minutes, resp),
+                seed,
             )),
             consecutive_errors: 0,
-            last_status: Some(d.response.status),
+            last_status: Some(resp.status),
             last_error: None,
             last_checked_at: Some(now),
             last_success_at: Some(now),
@@ -264,24 +282,7 @@ impl Crawler {
         if prev.last_success_at.is_none() {
             mark_backfill(&mut entries, now);
         }
-        let mut state = FeedState {
-            etag: resp.validators.etag.clone(),
-            last_modified: resp.validators.last_modified.clone(),
-            next_check_at: Some(self.schedule.after_success(
-                now,
-                interval,
-                self.floor(feed.ttl_minutes, &resp),
-                seed,
-            )),
-            consecutive_errors: 0,
-            last_status: Some(resp.status),
-            last_error: None,
-            last_checked_at: Some(now),
-            last_success_at: Some(now),
-            interval_secs: Some(interval.as_secs()),
-            redirect_to: None,
-            redirect_count: 0,
-        };
+        let mut state = self.success_state(now, interval, feed.ttl_minutes, &resp, seed);
         let feed_url = track_move(prev, resp.moved_to.as_ref(), &mut state);
         let mut status = None;
         if blog.status == BlogStatus::Pending {
