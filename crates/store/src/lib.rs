@@ -18,15 +18,18 @@
 //! - [`error`] — [`Error`] and [`Result`].
 //! - [`migrate`] — the embedded migrations and how they are applied.
 //! - [`sqlite`] — [`SqliteStore`].
+//! - [`retag`] — re-tagging stored posts in checkpointed batches; tags' surface forms.
 
 pub mod error;
 pub mod migrate;
+pub mod retag;
 pub mod sqlite;
 
 #[cfg(test)]
 mod tests;
 
 pub use error::{Error, Result};
+pub use retag::{RetagCheckpoint, RetagPost, RetagProgress, RetagStats};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -83,6 +86,36 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         retry_after: chrono::Duration,
         renew_within: chrono::Duration,
     ) -> Result<Vec<Subscription>>;
+
+    // --- re-tagging and tag display forms (issue 4: `kith retag`, hot-reloaded rules) ---
+
+    /// The feed categories stored with `posts`, as the authors wrote them, in feed order;
+    /// posts without categories are absent.
+    async fn post_categories(
+        &self,
+        posts: Vec<PostId>,
+    ) -> Result<std::collections::HashMap<PostId, Vec<String>>>;
+    /// Where an unfinished `kith retag` stopped.
+    async fn retag_checkpoint(&self) -> Result<Option<RetagCheckpoint>>;
+    /// Forgets an unfinished re-tag.
+    async fn clear_retag_checkpoint(&self) -> Result<()>;
+    /// Replaces the tags of `posts` (skipping those edited or removed since they were
+    /// read), bumps `changed_at` of the posts whose tags changed, and records `progress`,
+    /// all in one transaction. Returns the run's totals so far.
+    async fn replace_post_tags_batch(
+        &self,
+        posts: Vec<RetagPost>,
+        progress: RetagProgress,
+    ) -> Result<RetagStats>;
+    /// The most common surface form of each tag (normal forms in, absent when unknown).
+    async fn tag_displays(
+        &self,
+        tags: Vec<String>,
+    ) -> Result<std::collections::HashMap<String, String>>;
+    /// The most common surface form of one tag.
+    async fn tag_display(&self, tag: &str) -> Result<Option<String>> {
+        Ok(self.tag_displays(vec![tag.to_owned()]).await?.remove(tag))
+    }
 }
 
 /// Which posts [`Store::latest_posts`] returns.

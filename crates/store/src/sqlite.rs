@@ -541,20 +541,10 @@ fn upsert_post(
         post.tags.clone()
     };
     for t in &decided {
-        let (name, raw) = (&t.tag, &t.display);
-        tx.prepare_cached(
-            "INSERT INTO tags (name, display) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-        )
-        .and_then(|mut s| s.execute(params![name, raw.trim()]))
-        .map_err(Error::backend(ctx))?;
-        tx.prepare_cached(
-            "INSERT INTO post_tags (post_id, tag_id, source, score, reason)
-             SELECT ?1, id, ?3, ?4, ?5 FROM tags WHERE name = ?2
-             ON CONFLICT DO NOTHING",
-        )
-        .and_then(|mut s| s.execute(params![id, name, t.source.as_str(), t.score, t.reason]))
-        .map_err(Error::backend(ctx))?;
+        // With the surface form, for the tag's most common display (see `retag`).
+        crate::retag::insert_post_tag(tx, id, t)?;
     }
+    crate::retag::save_categories(tx, id, &post.categories)?;
     Ok(if adopted {
         Outcome::CrossPosted
     } else {
@@ -953,5 +943,34 @@ impl Store for SqliteStore {
                 .map_err(Error::backend(ctx))
         })
         .await
+    }
+
+    // --- re-tagging and tag display forms (issue 4) ---
+
+    async fn post_categories(&self, posts: Vec<PostId>) -> Result<HashMap<PostId, Vec<String>>> {
+        self.read(move |c| crate::retag::post_categories(c, &posts))
+            .await
+    }
+
+    async fn retag_checkpoint(&self) -> Result<Option<crate::RetagCheckpoint>> {
+        self.read(crate::retag::checkpoint).await
+    }
+
+    async fn clear_retag_checkpoint(&self) -> Result<()> {
+        self.write(|c| crate::retag::clear_checkpoint(c)).await
+    }
+
+    async fn replace_post_tags_batch(
+        &self,
+        posts: Vec<crate::RetagPost>,
+        progress: crate::RetagProgress,
+    ) -> Result<crate::RetagStats> {
+        self.write(move |c| crate::retag::replace_batch(c, &posts, &progress))
+            .await
+    }
+
+    async fn tag_displays(&self, tags: Vec<String>) -> Result<HashMap<String, String>> {
+        self.read(move |c| crate::retag::tag_displays(c, &tags))
+            .await
     }
 }
