@@ -21,6 +21,8 @@
 //! - [`retag`] — re-tagging stored posts in checkpointed batches; tags' surface forms.
 
 pub mod error;
+pub mod hubs;
+pub mod index_feed;
 pub mod migrate;
 pub mod retag;
 pub mod sqlite;
@@ -29,6 +31,8 @@ pub mod sqlite;
 mod tests;
 
 pub use error::{Error, Result};
+pub use hubs::{CoTag, HubStats, HubStatsQuery, PostRef, Reply, TagBlogCell, TagName, TagWeek};
+pub use index_feed::{BlogPostCount, ChangeMark, ChangedPost};
 pub use retag::{RetagCheckpoint, RetagPost, RetagProgress, RetagStats};
 pub use sqlite::SqliteStore;
 
@@ -87,6 +91,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         renew_within: chrono::Duration,
     ) -> Result<Vec<Subscription>>;
 
+    // --- hubs and communities ---
+
+    /// Per-tag, per-blog aggregates, weekly activity and co-occurring tags: what hubs and
+    /// communities are computed from.
+    async fn hub_stats(&self, query: HubStatsQuery) -> Result<HubStats>;
+    /// Posts answering a post of another blog (by linking to it), newest first; with
+    /// `tag`, only exchanges where either side carries that tag.
+    async fn replies(&self, tag: Option<String>, public_only: bool, limit: usize) -> Result<Vec<Reply>>;
+
     // --- re-tagging and tag display forms (issue 4: `kith retag`, hot-reloaded rules) ---
 
     /// The feed categories stored with `posts`, as the authors wrote them, in feed order;
@@ -116,6 +129,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn tag_display(&self, tag: &str) -> Result<Option<String>> {
         Ok(self.tag_displays(vec![tag.to_owned()]).await?.remove(tag))
     }
+
+    // --- index feed (kith-index follows the store through these) ---
+
+    /// Posts changed after `mark` (exclusive; from the start when `None`), in
+    /// (`changed_at`, id) order, with their tags and their blog's status.
+    async fn posts_changed_since(
+        &self,
+        mark: Option<ChangeMark>,
+        limit: usize,
+    ) -> Result<Vec<ChangedPost>>;
+    /// One blog's posts in id order after `after`, as [`Store::posts_changed_since`] gives them.
+    async fn blog_posts_for_index(
+        &self,
+        blog: BlogId,
+        after: Option<PostId>,
+        limit: usize,
+    ) -> Result<Vec<ChangedPost>>;
+    /// The posts with these ids, with their tags, in the order given (unknown ids skipped).
+    async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>>;
+    /// The mark of the most recently changed post; `None` when there are no posts.
+    async fn latest_change_mark(&self) -> Result<Option<ChangeMark>>;
+    /// Every blog's status and post count (blogs without posts included).
+    async fn post_counts_by_blog(&self) -> Result<Vec<BlogPostCount>>;
 }
 
 /// Which posts [`Store::latest_posts`] returns.

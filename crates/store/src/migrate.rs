@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "retag",
         sql: include_str!("../migrations/0002_retag.sql"),
     },
+    Migration {
+        version: 3,
+        name: "hubs",
+        sql: include_str!("../migrations/0003_hubs.sql"),
+    },
 ];
 
 /// The schema version this build writes.

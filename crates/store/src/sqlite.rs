@@ -193,7 +193,7 @@ fn parse_time(idx: usize, s: &str) -> rusqlite::Result<DateTime<Utc>> {
         })
 }
 
-fn get_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+pub(crate) fn get_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
     let s: String = row.get(idx)?;
     parse_time(idx, &s)
 }
@@ -274,11 +274,11 @@ fn sub_from_row(row: &Row<'_>) -> rusqlite::Result<Subscription> {
     })
 }
 
-const POST_COLUMNS: &str =
+pub(crate) const POST_COLUMNS: &str =
     "p.id, p.blog_id, b.title, b.homepage_url, b.feed_url, p.guid, p.url, p.title, p.author,
      p.published, p.updated, p.content_html, p.text, p.language, p.backfill";
 
-fn post_from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
+pub(crate) fn post_from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
     Ok(Post {
         id: PostId(row.get(0)?),
         blog_id: BlogId(row.get(1)?),
@@ -300,7 +300,7 @@ fn post_from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
 }
 
 /// Fills in the tags of `posts` with one query, best first within each source order.
-fn attach_tags(conn: &Connection, posts: &mut [Post]) -> Result<()> {
+pub(crate) fn attach_tags(conn: &Connection, posts: &mut [Post]) -> Result<()> {
     if posts.is_empty() {
         return Ok(());
     }
@@ -524,6 +524,7 @@ fn upsert_post(
             (tx.last_insert_rowid(), Outcome::New)
         }
     };
+    crate::hubs::store_links(tx, id, &post.content_html, post.url.as_deref())?;
     let decided: Vec<NewTag> = if post.tags.is_empty() {
         post.categories
             .iter()
@@ -943,6 +944,57 @@ impl Store for SqliteStore {
                 .map_err(Error::backend(ctx))
         })
         .await
+    }
+
+    // --- hubs and communities ---
+
+    async fn hub_stats(&self, query: crate::HubStatsQuery) -> Result<crate::HubStats> {
+        self.read(move |conn| crate::hubs::hub_stats(conn, &query)).await
+    }
+
+    async fn replies(
+        &self,
+        tag: Option<String>,
+        public_only: bool,
+        limit: usize,
+    ) -> Result<Vec<crate::Reply>> {
+        self.read(move |conn| crate::hubs::replies(conn, tag.as_deref(), public_only, limit))
+            .await
+    }
+
+    // --- index feed ---
+
+    async fn posts_changed_since(
+        &self,
+        mark: Option<crate::ChangeMark>,
+        limit: usize,
+    ) -> Result<Vec<crate::ChangedPost>> {
+        self.read(move |c| crate::index_feed::posts_changed_since(c, mark, limit))
+            .await
+    }
+
+    async fn blog_posts_for_index(
+        &self,
+        blog: BlogId,
+        after: Option<PostId>,
+        limit: usize,
+    ) -> Result<Vec<crate::ChangedPost>> {
+        self.read(move |c| crate::index_feed::blog_posts_for_index(c, blog, after, limit))
+            .await
+    }
+
+    async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>> {
+        let ids = ids.to_vec();
+        self.read(move |c| crate::index_feed::posts_by_ids(c, &ids))
+            .await
+    }
+
+    async fn latest_change_mark(&self) -> Result<Option<crate::ChangeMark>> {
+        self.read(crate::index_feed::latest_change_mark).await
+    }
+
+    async fn post_counts_by_blog(&self) -> Result<Vec<crate::BlogPostCount>> {
+        self.read(crate::index_feed::post_counts_by_blog).await
     }
 
     // --- re-tagging and tag display forms (issue 4) ---

@@ -475,3 +475,88 @@ async fn backfill_can_be_left_out() {
         .collect();
     assert_eq!(live, ["new"]);
 }
+
+#[tokio::test]
+async fn hub_stats_count_distinct_posts_per_tag_and_blog_and_links_join_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let a = store.add_blog(new_blog(1)).await.unwrap();
+    let b = store.add_blog(new_blog(2)).await.unwrap();
+    let mut pending = new_blog(3);
+    pending.status = BlogStatus::Pending;
+    let c = store.add_blog(pending).await.unwrap();
+    store
+        .record_poll(polled(
+            a.id,
+            vec![
+                post("a1", "one", 2, &["Rust", "rust"]),
+                post("a2", "two", 24 * 200, &["Rust", "WebAssembly"]),
+            ],
+        ))
+        .await
+        .unwrap();
+    let mut reply = post("b1", "answering", 1, &["Rust"]);
+    reply.content_html = r#"<p>As <a href="https://blog.example/a1#fn1">a1</a> said.</p>"#.into();
+    store.record_poll(polled(b.id, vec![reply])).await.unwrap();
+    store
+        .record_poll(polled(c.id, vec![post("c1", "hidden", 1, &["Rust"])]))
+        .await
+        .unwrap();
+
+    let now = Utc::now();
+    let q = HubStatsQuery {
+        recent_since: now - Duration::days(90),
+        weeks_since: now - Duration::weeks(26),
+        rising_since: now - Duration::weeks(4),
+        public_only: true,
+    };
+    let stats = store.hub_stats(q).await.unwrap();
+    let cell = |tag: &str, blog: BlogId| {
+        stats
+            .cells
+            .iter()
+            .find(|c| stats.tags[c.tag as usize].name == tag && c.blog == blog)
+            .map(|c| (c.posts, c.recent))
+    };
+    // "Rust" and "rust" on one post are one tag on one post.
+    assert_eq!(cell("rust", a.id), Some((2, 1)));
+    assert_eq!(cell("webassembly", a.id), Some((1, 0)));
+    assert_eq!(cell("rust", b.id), Some((1, 1)));
+    assert_eq!(cell("rust", c.id), None, "pending blogs are not public");
+    assert_eq!(stats.blog_posts[&a.id], 2);
+    // Weekly activity only inside the 26 weeks: the 200-day-old post is not there.
+    let rust = stats.tags.iter().position(|t| t.name == "rust").unwrap() as u32;
+    let weekly: u32 = stats
+        .weeks
+        .iter()
+        .filter(|w| w.tag == rust)
+        .map(|w| w.posts)
+        .sum();
+    assert_eq!(weekly, 2);
+    // Co-tags within the weeks window: a2 (rust + webassembly) is too old.
+    assert!(stats.co_tags.is_empty(), "{:?}", stats.co_tags);
+    let all = store
+        .hub_stats(HubStatsQuery {
+            public_only: false,
+            ..q
+        })
+        .await
+        .unwrap();
+    assert!(all.blog_posts.contains_key(&c.id));
+
+    let replies = store.replies(Some("rust".into()), true, 10).await.unwrap();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(
+        (replies[0].from.blog_id, replies[0].to.blog_id),
+        (b.id, a.id)
+    );
+    assert_eq!(replies[0].to.title, "Post a1");
+    assert!(
+        store
+            .replies(Some("go".into()), true, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.replies(None, true, 10).await.unwrap().len(), 1);
+}

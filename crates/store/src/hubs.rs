@@ -1,0 +1,369 @@
+//! What hubs and communities are computed from: per-tag, per-blog aggregates, weekly
+//! activity, tags that co-occur on a hub's posts, and links between posts.
+//!
+//! Everything here is an aggregate the database computes, so the caller holds thousands of
+//! rows, not millions: the hub computation (crate `kith-hubs`) works on these.
+
+use crate::sqlite::{fmt_time, get_time};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use kith_model::{BlogId, PostId};
+use rusqlite::{Connection, Transaction, params};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Which posts count, and the two windows hub statistics use.
+#[derive(Debug, Clone, Copy)]
+pub struct HubStatsQuery {
+    /// Posts published at or after this are "recent" (members' engagement, roles).
+    pub recent_since: DateTime<Utc>,
+    /// Weekly activity and co-tag growth are counted from here on.
+    pub weeks_since: DateTime<Utc>,
+    /// Posts published at or after this are the co-tags' "now" (rising tags).
+    pub rising_since: DateTime<Utc>,
+    /// Only posts of verified blogs (what the public sees).
+    pub public_only: bool,
+}
+
+/// A tag as stored: its normal form and a surface form people wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagName {
+    pub name: String,
+    pub display: String,
+}
+
+/// One blog's posts under one tag.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TagBlogCell {
+    /// Index into [`HubStats::tags`].
+    pub tag: u32,
+    pub blog: BlogId,
+    /// Distinct posts, all time.
+    pub posts: u32,
+    /// Distinct posts published since [`HubStatsQuery::recent_since`].
+    pub recent: u32,
+    pub last: DateTime<Utc>,
+}
+
+/// Posts under one tag in one week (weeks start on Monday; `week` counts weeks since
+/// Monday 1969-12-29, so `week * 7 - 3` is the Monday's day number since the Unix epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TagWeek {
+    pub tag: u32,
+    pub week: i64,
+    pub posts: u32,
+}
+
+/// Posts carrying both `tag` and `other` within [`HubStatsQuery::weeks_since`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoTag {
+    pub tag: u32,
+    pub other: u32,
+    /// Of which published since [`HubStatsQuery::rising_since`].
+    pub recent: u32,
+    pub posts: u32,
+}
+
+/// The aggregates a hub computation starts from.
+#[derive(Debug, Clone, Default)]
+pub struct HubStats {
+    pub tags: Vec<TagName>,
+    pub cells: Vec<TagBlogCell>,
+    pub weeks: Vec<TagWeek>,
+    pub co_tags: Vec<CoTag>,
+    /// Distinct posts per blog (all tags), for how concentrated a blogger is.
+    pub blog_posts: HashMap<BlogId, u32>,
+}
+
+/// A post as a conversation shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PostRef {
+    pub id: PostId,
+    pub blog_id: BlogId,
+    pub title: String,
+    pub url: Option<String>,
+    pub published: DateTime<Utc>,
+}
+
+/// `from` links to `to`, a post of another blog.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reply {
+    pub from: PostRef,
+    pub to: PostRef,
+}
+
+/// Day number (since the Unix epoch) of the Monday starting week `week`.
+pub fn week_start_day(week: i64) -> i64 {
+    week * 7 - 3
+}
+
+/// The week number of a time, as [`TagWeek::week`] counts.
+pub fn week_of(t: DateTime<Utc>) -> i64 {
+    (t.timestamp().div_euclid(86_400) + 3).div_euclid(7)
+}
+
+fn status_filter(public_only: bool) -> &'static str {
+    if public_only {
+        "AND b.status = 'verified'"
+    } else {
+        "AND b.status IN ('verified', 'pending', 'paused', 'gone')"
+    }
+}
+
+pub(crate) fn hub_stats(conn: &Connection, q: &HubStatsQuery) -> Result<HubStats> {
+    let ctx = "computing hub statistics";
+    let filter = status_filter(q.public_only);
+    let mut stats = HubStats::default();
+    let mut index: HashMap<i64, u32> = HashMap::new();
+    let mut local = |stats: &mut HubStats, id: i64, name: String, display: String| -> u32 {
+        *index.entry(id).or_insert_with(|| {
+            stats.tags.push(TagName { name, display });
+            u32::try_from(stats.tags.len() - 1).unwrap_or(u32::MAX)
+        })
+    };
+
+    // Distinct (post, tag) pairs: a tag both written by the author and extracted counts once.
+    let sql = format!(
+        "WITH pt AS (SELECT DISTINCT post_id, tag_id FROM post_tags)
+         SELECT pt.tag_id, t.name, t.display, p.blog_id, COUNT(*),
+                SUM(p.published >= ?1), MAX(p.published)
+         FROM pt JOIN posts p ON p.id = pt.post_id JOIN blogs b ON b.id = p.blog_id
+              JOIN tags t ON t.id = pt.tag_id
+         WHERE 1 {filter}
+         GROUP BY pt.tag_id, p.blog_id"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
+    let mut rows = stmt
+        .query(params![fmt_time(q.recent_since)])
+        .map_err(Error::backend(ctx))?;
+    while let Some(r) = rows.next().map_err(Error::backend(ctx))? {
+        let tag = local(
+            &mut stats,
+            r.get(0).map_err(Error::backend(ctx))?,
+            r.get(1).map_err(Error::backend(ctx))?,
+            r.get(2).map_err(Error::backend(ctx))?,
+        );
+        stats.cells.push(TagBlogCell {
+            tag,
+            blog: BlogId(r.get(3).map_err(Error::backend(ctx))?),
+            posts: r.get(4).map_err(Error::backend(ctx))?,
+            recent: r
+                .get::<_, Option<u32>>(5)
+                .map_err(Error::backend(ctx))?
+                .unwrap_or(0),
+            last: get_time(r, 6).map_err(Error::backend(ctx))?,
+        });
+    }
+    drop(rows);
+    drop(stmt);
+
+    let sql = format!(
+        "SELECT p.blog_id, COUNT(*) FROM posts p JOIN blogs b ON b.id = p.blog_id
+         WHERE 1 {filter} GROUP BY p.blog_id"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
+    let counts = stmt
+        .query_map([], |r| Ok((BlogId(r.get(0)?), r.get::<_, u32>(1)?)))
+        .map_err(Error::backend(ctx))?;
+    for c in counts {
+        let (blog, n) = c.map_err(Error::backend(ctx))?;
+        stats.blog_posts.insert(blog, n);
+    }
+    drop(stmt);
+
+    // Unix day 0 was a Thursday: +3 makes weeks start on Monday.
+    let sql = format!(
+        "WITH pt AS (SELECT DISTINCT post_id, tag_id FROM post_tags)
+         SELECT pt.tag_id,
+                CAST((julianday(substr(p.published, 1, 10)) - 2440587.5 + 3) / 7 AS INTEGER) AS wk,
+                COUNT(*)
+         FROM pt JOIN posts p ON p.id = pt.post_id JOIN blogs b ON b.id = p.blog_id
+         WHERE p.published >= ?1 {filter}
+         GROUP BY pt.tag_id, wk"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
+    let weeks = stmt
+        .query_map(params![fmt_time(q.weeks_since)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })
+        .map_err(Error::backend(ctx))?;
+    for w in weeks {
+        let (id, week, posts) = w.map_err(Error::backend(ctx))?;
+        // A tag with posts only in the window has a cell too, so it is always known.
+        if let Some(&tag) = index.get(&id) {
+            stats.weeks.push(TagWeek { tag, week, posts });
+        }
+    }
+    drop(stmt);
+
+    let sql = format!(
+        "WITH pt AS (SELECT DISTINCT pt.post_id, pt.tag_id FROM post_tags pt
+                     JOIN posts p ON p.id = pt.post_id JOIN blogs b ON b.id = p.blog_id
+                     WHERE p.published >= ?1 {filter})
+         SELECT a.tag_id, c.tag_id, SUM(p.published >= ?2), COUNT(*)
+         FROM pt a JOIN pt c ON c.post_id = a.post_id AND c.tag_id != a.tag_id
+              JOIN posts p ON p.id = a.post_id
+         GROUP BY a.tag_id, c.tag_id"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
+    let co = stmt
+        .query_map(
+            params![fmt_time(q.weeks_since), fmt_time(q.rising_since)],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<u32>>(2)?.unwrap_or(0),
+                    r.get::<_, u32>(3)?,
+                ))
+            },
+        )
+        .map_err(Error::backend(ctx))?;
+    for c in co {
+        let (a, b, recent, posts) = c.map_err(Error::backend(ctx))?;
+        if let (Some(&tag), Some(&other)) = (index.get(&a), index.get(&b)) {
+            stats.co_tags.push(CoTag {
+                tag,
+                other,
+                recent,
+                posts,
+            });
+        }
+    }
+    Ok(stats)
+}
+
+fn post_ref(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<PostRef> {
+    Ok(PostRef {
+        id: PostId(r.get(at)?),
+        blog_id: BlogId(r.get(at + 1)?),
+        title: r.get(at + 2)?,
+        url: r.get(at + 3)?,
+        published: get_time(r, at + 4)?,
+    })
+}
+
+/// Posts linking to a post of another blog, newest first; with `tag`, only where the reply
+/// or the post it answers carries that tag.
+pub(crate) fn replies(
+    conn: &Connection,
+    tag: Option<&str>,
+    public_only: bool,
+    limit: usize,
+) -> Result<Vec<Reply>> {
+    let ctx = "reading conversations";
+    let filter = if public_only {
+        "AND bp.status = 'verified' AND bq.status = 'verified'"
+    } else {
+        ""
+    };
+    let tag_filter = if tag.is_some() {
+        "AND (p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = ?2)
+              OR q.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = ?2))"
+    } else {
+        "AND ?2 IS NULL"
+    };
+    let sql = format!(
+        "SELECT DISTINCT p.id, p.blog_id, p.title, p.url, p.published,
+                q.id, q.blog_id, q.title, q.url, q.published
+         FROM post_links l JOIN posts p ON p.id = l.post_id JOIN posts q ON q.url = l.target_url
+              JOIN blogs bp ON bp.id = p.blog_id JOIN blogs bq ON bq.id = q.blog_id
+         WHERE q.blog_id != p.blog_id {filter} {tag_filter}
+         ORDER BY p.published DESC, p.id DESC
+         LIMIT ?1"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    stmt.query_map(params![limit, tag], |r| {
+        Ok(Reply {
+            from: post_ref(r, 0)?,
+            to: post_ref(r, 5)?,
+        })
+    })
+    .map_err(Error::backend(ctx))?
+    .collect::<rusqlite::Result<Vec<_>>>()
+    .map_err(Error::backend(ctx))
+}
+
+/// Most links kept per post: a link roundup should not flood the table.
+const MAX_LINKS_PER_POST: usize = 200;
+
+/// The distinct http(s) links of sanitised HTML (the sanitiser writes every attribute as
+/// `href="..."` with `&amp;` escaping), without fragments, excluding `own_url`.
+pub fn links_of(html: &str, own_url: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("href=\"") {
+        rest = &rest[at + 6..];
+        let Some(end) = rest.find('"') else { break };
+        let raw = rest[..end].replace("&amp;", "&");
+        rest = &rest[end..];
+        let url = raw.split('#').next().unwrap_or_default().trim();
+        let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            continue;
+        }
+        if Some(url) == own_url || out.iter().any(|u| u == url) {
+            continue;
+        }
+        out.push(url.to_owned());
+        if out.len() == MAX_LINKS_PER_POST {
+            break;
+        }
+    }
+    out
+}
+
+/// Replaces a post's outgoing links.
+pub(crate) fn store_links(
+    tx: &Transaction<'_>,
+    post: i64,
+    html: &str,
+    own_url: Option<&str>,
+) -> Result<()> {
+    let ctx = "storing a post's links";
+    tx.prepare_cached("DELETE FROM post_links WHERE post_id = ?1")
+        .and_then(|mut s| s.execute([post]))
+        .map_err(Error::backend(ctx))?;
+    let mut insert = tx
+        .prepare_cached("INSERT OR IGNORE INTO post_links (post_id, target_url) VALUES (?1, ?2)")
+        .map_err(Error::backend(ctx))?;
+    for url in links_of(html, own_url) {
+        insert
+            .execute(params![post, url])
+            .map_err(Error::backend(ctx))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn links_are_distinct_absolute_and_without_fragments() {
+        let html = r#"<p><a href="https://a.example/x#y" rel="nofollow">a</a>
+            <a href="https://a.example/x">again</a> <a href="mailto:me@example.com">m</a>
+            <a href="https://b.example/?q=1&amp;r=2">b</a> <a href="https://self.example/p">me</a>"#;
+        assert_eq!(
+            links_of(html, Some("https://self.example/p")),
+            vec!["https://a.example/x", "https://b.example/?q=1&r=2"]
+        );
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        use chrono::TimeZone;
+        let monday = Utc.with_ymd_and_hms(2026, 11, 16, 0, 0, 0).unwrap();
+        let sunday = Utc.with_ymd_and_hms(2026, 11, 22, 23, 59, 59).unwrap();
+        let next = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+        assert_eq!(week_of(monday), week_of(sunday));
+        assert_eq!(week_of(next), week_of(monday) + 1);
+        assert_eq!(week_start_day(week_of(monday)), monday.timestamp() / 86_400);
+    }
+}
