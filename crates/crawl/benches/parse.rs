@@ -12,6 +12,10 @@
 //! by timing both over the same feeds in alternating rounds. The goal is a ratio of at
 //! least 0.5: repairing, sanitising, reducing to text and guessing the language may cost at
 //! most as much again as parsing.
+//!
+//! For a profiler: `KITH_PARSE_PROFILE=feeds/kith` (group `/` side: `feed-rs`, `kith` or
+//! `kith+language`) runs only that side over that group's feeds for ten seconds, without
+//! criterion, e.g. under `perf record` or `valgrind --tool=callgrind`.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -27,6 +31,8 @@ use url::Url;
 /// parsers, and at least this long.
 const RATIO_ROUNDS: u32 = 5;
 const RATIO_TIME: Duration = Duration::from_secs(4);
+/// How long `KITH_PARSE_PROFILE` runs.
+const PROFILE_TIME: Duration = Duration::from_secs(10);
 
 struct Feed {
     url: Url,
@@ -219,7 +225,43 @@ fn run_kith_with_language(feeds: &[Feed], now: DateTime<Utc>) {
     }
 }
 
+/// The `KITH_PARSE_PROFILE` loop: one side, one group, for a profiler to watch.
+fn profile(which: &str) {
+    let now = Utc::now();
+    let Some((group, side)) = which.split_once('/') else {
+        eprintln!("KITH_PARSE_PROFILE wants group/side, e.g. feeds/kith");
+        return;
+    };
+    let Some((_, feeds)) = groups().into_iter().find(|(name, _)| *name == group) else {
+        eprintln!("no group {group}");
+        return;
+    };
+    let run: &dyn Fn() = match side {
+        "feed-rs" => &|| run_feed_rs(&feeds),
+        "kith" => &|| run_kith(&feeds, now),
+        "kith+language" => &|| run_kith_with_language(&feeds, now),
+        other => {
+            eprintln!("no side {other}: feed-rs, kith or kith+language");
+            return;
+        }
+    };
+    let started = Instant::now();
+    let mut rounds = 0u32;
+    while started.elapsed() < PROFILE_TIME {
+        run();
+        rounds += 1;
+    }
+    println!(
+        "{which}: {rounds} rounds in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 fn parse_throughput(c: &mut Criterion) {
+    if let Ok(which) = std::env::var("KITH_PARSE_PROFILE") {
+        profile(&which);
+        return;
+    }
     let now = Utc::now();
     for (name, feeds) in groups() {
         let bytes: u64 = feeds.iter().map(|f| f.body.len() as u64).sum();

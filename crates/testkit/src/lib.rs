@@ -32,9 +32,12 @@
 //!   content distribution), with the spec section behind each part.
 //! - `sphere`: [`Blogosphere`], the handle tests hold.
 //! - `static_site`: [`StaticSite`].
+//! - [`control`]: a blogosphere in another process (`kith-sphere`), driven over stdin and
+//!   stdout by [`SphereProcess`], for benchmarks that measure the crawler's memory alone.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod content;
+pub mod control;
 mod http;
 mod render;
 mod server;
@@ -47,6 +50,7 @@ mod websub;
 #[cfg(test)]
 mod tests;
 
+pub use control::SphereProcess;
 pub use sphere::Blogosphere;
 pub use static_site::{StaticSite, StaticSiteHandle};
 pub use topics::{GENERIC_TAGS, TOPICS, Topic, UNCATEGORIZED};

@@ -1,0 +1,158 @@
+//! Bytes from the network to [`ParsedFeed`]: charset, feed-rs, sanitising, plain text,
+//! language, dates.
+//!
+//! One bad byte must not lose the whole feed:
+//! - the body is decoded to UTF-8 lossily first (BOM, then the HTTP charset, then the XML
+//!   declaration; a label the bytes contradict is overruled), so feed-rs only ever sees
+//!   valid UTF-8;
+//! - XML is then repaired (`xml_repair`) before feed-rs reads it: mismatched and stray end
+//!   tags, bare `&` and `<`, HTML entities, markup inside titles, Atom 0.3, unknown RSS
+//!   versions and Atom text types that feed-rs would otherwise reject whole;
+//! - JSON Feed is read by a lenient reader of our own (`json_feed`): feed-rs refuses a
+//!   whole feed for one field of an unexpected type.
+//!
+//! Both paths meet in `RawFeed`, which becomes posts the same way whatever the format.
+//!
+//! # Layout
+//! - `charset`: bytes to UTF-8 ([`decode`]).
+//! - `xml_repair`: the repair pass over RSS, RDF and Atom before feed-rs reads them.
+//! - `json_feed`: the lenient JSON Feed reader.
+//! - `entry`: `RawFeed` and how its items become [`NewPost`]s (links, sanitising, ids).
+//! - `text`: plain text from feed text and HTML titles.
+//! - `dates`: dates feed-rs does not parse for us.
+//! - `language`: [`detect_language`].
+
+mod charset;
+mod dates;
+mod entry;
+mod json_feed;
+mod language;
+mod text;
+mod xml_repair;
+
+#[cfg(test)]
+mod tests;
+
+pub use charset::decode;
+pub use language::detect_language;
+
+use chrono::{DateTime, Utc};
+use entry::RawFeed;
+use kith_model::NewPost;
+use url::Url;
+
+/// A feed, read and cleaned, ready for the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFeed {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The site the feed belongs to (its `alternate` link).
+    pub site_url: Option<String>,
+    /// RSS `<ttl>`, in minutes: the publisher's hint for how often to poll.
+    pub ttl_minutes: Option<u32>,
+    pub entries: Vec<NewPost>,
+}
+
+/// Why a body is not a feed we can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a readable feed: {reason}")]
+pub struct ParseError {
+    pub reason: String,
+}
+
+/// Whether a body looks like a feed (RSS, Atom, RDF or JSON Feed) rather than a web page.
+pub fn looks_like_feed(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(2048)];
+    let text = String::from_utf8_lossy(head);
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    if t.starts_with('{') {
+        return t.contains("jsonfeed.org/version");
+    }
+    let lower = t.to_ascii_lowercase();
+    lower.starts_with('<')
+        && (lower.contains("<rss") || lower.contains("<feed") || lower.contains("<rdf:rdf"))
+        && !lower.contains("<html")
+}
+
+/// Parses a feed body fetched from `feed_url`. `now` is the first-seen time given to
+/// entries without a date, and the ceiling for dates in the future. Every entry's
+/// language is detected.
+pub fn parse_feed(
+    body: &[u8],
+    content_type: Option<&str>,
+    feed_url: &Url,
+    now: DateTime<Utc>,
+) -> Result<ParsedFeed, ParseError> {
+    let mut feed = parse_feed_without_language(body, content_type, feed_url, now)?;
+    detect_languages(&mut feed.entries, |_| true);
+    Ok(feed)
+}
+
+/// Fills in the language of the entries `wanted` selects. Language detection costs about
+/// as much as the rest of parsing put together, so the crawler asks for it only for
+/// entries the store does not already have unchanged.
+pub fn detect_languages(entries: &mut [NewPost], wanted: impl Fn(&NewPost) -> bool) {
+    for e in entries.iter_mut().filter(|e| wanted(e)) {
+        e.language = detect_language(&e.title, &e.text);
+    }
+}
+
+/// [`parse_feed`] without language detection (every `language` is `None`); see
+/// [`detect_languages`].
+pub fn parse_feed_without_language(
+    body: &[u8],
+    content_type: Option<&str>,
+    feed_url: &Url,
+    now: DateTime<Utc>,
+) -> Result<ParsedFeed, ParseError> {
+    let text = charset::decode_borrowed(body, content_type);
+    let raw = if text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{')
+    {
+        json_feed::read(&text)?
+    } else {
+        read_xml(&text, feed_url)?
+    };
+    Ok(raw.into_parsed(feed_url, now))
+}
+
+/// RSS, RDF or Atom: repaired, then read by feed-rs.
+fn read_xml(text: &str, feed_url: &Url) -> Result<RawFeed, ParseError> {
+    let (repaired, hints) = xml_repair::repair(text);
+    // feed-rs resolves links against the document's URL only to let `xml:base` build on
+    // it; we resolve every link we keep ourselves (`entry::pick_link`). Without `xml:base`
+    // in the document, the base would only cost a URL clone per element.
+    let base = repaired.contains("xml:base").then_some(feed_url.as_str());
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(base)
+        // Our own fallback ids (link, then content hash) are stable across polls; the
+        // default generator can fall back to random UUIDs, which would duplicate posts.
+        .id_generator(|_, _, _| String::new())
+        .sanitize_content(false)
+        .build();
+    match parser.parse(repaired.as_bytes()) {
+        Ok(feed) => Ok(RawFeed::from_feed_rs(feed, hints)),
+        // `<rss version="2.0"/>` and friends: a feed that has nothing in it yet.
+        Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        )) if hints.root != xml_repair::Root::Other => Ok(RawFeed::default()),
+        Err(e) => Err(ParseError {
+            reason: describe_parse_error(&e),
+        }),
+    }
+}
+
+fn describe_parse_error(e: &feed_rs::parser::ParseFeedError) -> String {
+    use feed_rs::parser::{ParseErrorKind, ParseFeedError};
+    match e {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
+            "no RSS, Atom or JSON Feed root element".into()
+        }
+        ParseFeedError::JsonSerde(e) => format!("malformed JSON: {e}"),
+        ParseFeedError::JsonUnsupportedVersion(v) => format!("unsupported JSON Feed version {v}"),
+        ParseFeedError::XmlReader(e) => format!("malformed XML: {e}"),
+        other => other.to_string(),
+    }
+}

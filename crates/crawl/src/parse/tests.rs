@@ -1,0 +1,502 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use super::*;
+use chrono::Utc;
+
+fn base() -> Url {
+    Url::parse("https://blog.example/feed.xml").unwrap()
+}
+
+#[test]
+fn rss_entries_become_posts() {
+    let xml = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>My &amp; blog</title>
+        <link>https://blog.example/</link><ttl>60</ttl>
+        <item><title>First</title><link>/first</link><guid isPermaLink="false">g1</guid>
+          <pubDate>Tue, 10 Jun 2025 04:00:00 GMT</pubDate><category>Rust</category><category>rust</category>
+          <description>&lt;p&gt;Hello &lt;a href="/x"&gt;world&lt;/a&gt;&lt;script&gt;bad()&lt;/script&gt;&lt;/p&gt;</description></item>
+        <item><title>No date, no guid</title><link>https://blog.example/second</link></item>
+        <item><description>Only a body, no title or link</description></item>
+        </channel></rss>"#;
+    let now = Utc::now();
+    let f = parse_feed(xml.as_bytes(), Some("application/rss+xml"), &base(), now).unwrap();
+    assert_eq!(f.title.as_deref(), Some("My & blog"));
+    assert_eq!(f.site_url.as_deref(), Some("https://blog.example/"));
+    assert_eq!(f.ttl_minutes, Some(60));
+    assert_eq!(f.entries.len(), 3);
+    let a = &f.entries[0];
+    assert_eq!(a.guid, "g1");
+    assert_eq!(a.url.as_deref(), Some("https://blog.example/first"));
+    assert_eq!(a.categories, vec!["Rust"]);
+    assert_eq!(a.published.to_rfc3339(), "2025-06-10T04:00:00+00:00");
+    assert!(
+        a.content_html.contains("https://blog.example/x"),
+        "{}",
+        a.content_html
+    );
+    assert!(!a.content_html.contains("bad()"));
+    assert_eq!(a.text, "Hello world");
+    let b = &f.entries[1];
+    assert_eq!(
+        b.guid, "https://blog.example/second",
+        "link stands in for a missing guid"
+    );
+    assert_eq!(b.published, now, "no date: first seen");
+    let c = &f.entries[2];
+    assert!(c.guid.starts_with("sha256:"), "{}", c.guid);
+    assert_eq!(c.title, "Only a body, no title or link");
+}
+
+#[test]
+fn future_dates_are_clamped() {
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+        <entry><id>e</id><title>x</title><updated>2999-01-01T00:00:00Z</updated></entry></feed>"#;
+    let now = Utc::now();
+    let f = parse_feed(xml.as_bytes(), None, &base(), now).unwrap();
+    assert_eq!(f.entries[0].published, now);
+}
+
+#[test]
+fn latin1_feed_with_a_bad_byte_still_parses() {
+    let mut xml = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><title>Caf\xe9</title><item><title>na\xefve \xff</title><guid>1</guid></item></channel></rss>".to_vec();
+    let f = parse_feed(&xml, None, &base(), Utc::now()).unwrap();
+    assert_eq!(f.title.as_deref(), Some("Café"));
+    assert!(f.entries[0].title.starts_with("naïve"));
+    // Declared UTF-8, and UTF-8 elsewhere, but with a stray Latin-1 byte: lossy, not lost.
+    xml = "<rss version=\"2.0\"><channel><title>Caf\u{e9} X</title><item><title>ok</title><guid>1</guid></item></channel></rss>".as_bytes().to_vec();
+    let at = xml.iter().position(|&b| b == b'X').unwrap();
+    xml[at] = 0xff;
+    let f = parse_feed(&xml, Some("text/xml; charset=utf-8"), &base(), Utc::now()).unwrap();
+    assert_eq!(f.entries.len(), 1);
+    assert_eq!(f.title.as_deref(), Some("Café \u{fffd}"));
+}
+
+#[test]
+fn json_feed_and_language() {
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+        {"id":"1","url":"https://blog.example/1","title":"Un article","tags":["Cuisine"],
+         "content_html":"<p>Ceci est un article écrit en français sur la cuisine et le pain au levain que je fais chaque semaine à la maison.</p>"}]}"#;
+    let f = parse_feed(
+        json.as_bytes(),
+        Some("application/feed+json"),
+        &base(),
+        Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(f.entries[0].categories, vec!["Cuisine"]);
+    assert_eq!(f.entries[0].language.as_deref(), Some("fra"));
+}
+
+#[test]
+fn garbage_is_a_clear_error() {
+    let err = parse_feed(b"<html><body>hi</body></html>", None, &base(), Utc::now()).unwrap_err();
+    assert!(err.to_string().contains("not a readable feed"), "{err}");
+    let err = parse_feed(b"{\"nope\":1}", None, &base(), Utc::now()).unwrap_err();
+    assert!(!err.reason.is_empty());
+}
+
+#[test]
+fn sniffing_tells_feeds_from_pages() {
+    assert!(looks_like_feed(
+        b"\xef\xbb\xbf<?xml version='1.0'?>\n<rss version='2.0'>"
+    ));
+    assert!(looks_like_feed(
+        b"<feed xmlns='http://www.w3.org/2005/Atom'>"
+    ));
+    assert!(looks_like_feed(
+        br#"{"version": "https://jsonfeed.org/version/1.1"}"#
+    ));
+    assert!(!looks_like_feed(
+        b"<!doctype html><html><head><link rel=alternate href=/feed>"
+    ));
+    assert!(!looks_like_feed(b"{\"a\": 1}"));
+}
+
+fn parse(xml: &str) -> ParsedFeed {
+    parse_feed(xml.as_bytes(), None, &base(), Utc::now()).unwrap()
+}
+
+fn titles(f: &ParsedFeed) -> Vec<&str> {
+    f.entries.iter().map(|e| e.title.as_str()).collect()
+}
+
+fn urls(f: &ParsedFeed) -> Vec<Option<&str>> {
+    f.entries.iter().map(|e| e.url.as_deref()).collect()
+}
+
+// Regression (corpus: miniflux utf8-incorrect-prolog.xml): a Latin-1 prolog on a UTF-8
+// body read as Latin-1 made mojibake of every non-ASCII character.
+#[test]
+fn a_legacy_label_on_utf8_bytes_is_overruled() {
+    let xml = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><feed><title>테스트 피드</title>\
+        <entry><title>Café</title></entry></feed>";
+    let f = parse(xml);
+    assert_eq!(f.title.as_deref(), Some("테스트 피드"));
+    assert_eq!(titles(&f), ["Café"]);
+    assert_eq!(
+        decode("Café".as_bytes(), Some("text/xml; charset=iso-8859-1")),
+        "Café"
+    );
+    // Pure ASCII proves nothing: the label stands.
+    assert_eq!(
+        decode(b"Cafe", Some("text/xml; charset=iso-8859-1")),
+        "Cafe"
+    );
+    assert_eq!(
+        decode(b"caf\xe9", Some("text/xml; charset=iso-8859-1")),
+        "café"
+    );
+}
+
+// Regression (corpus: miniflux no_encoding_ISO-8859-1.xml): an undeclared Latin-1 feed
+// came out full of U+FFFD; two letter triples happened to be valid UTF-8.
+#[test]
+fn an_undeclared_legacy_body_is_windows_1252() {
+    assert_eq!(
+        decode(b"tr\xe8s \xab\xa0dou\xe9\xa0\xbb \x80", None),
+        "très «\u{a0}doué\u{a0}» €"
+    );
+    // Declared UTF-8 without one valid multi-byte sequence: the same.
+    assert_eq!(decode(b"caf\xe9", Some("text/xml; charset=utf-8")), "café");
+}
+
+// Regression (corpus: every Atom 0.3 file): feed-rs does not know the Atom 0.3
+// namespace, so the feed had no title and no entries.
+#[test]
+fn atom_03_is_read() {
+    let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+        <feed version="0.3" xmlns="http://purl.org/atom/ns#">
+          <title>dive into mark</title>
+          <tagline>A lot of effort</tagline>
+          <link rel="alternate" type="text/html" href="http://diveintomark.org/"/>
+          <modified>2003-12-13T18:30:02Z</modified>
+          <entry>
+            <title>Atom 0.3 snapshot</title>
+            <link rel="alternate" type="text/html" href="http://diveintomark.org/2003/12/13/atom03"/>
+            <id>tag:diveintomark.org,2003:3.2397</id>
+            <issued>2003-12-13T08:29:29-04:00</issued>
+            <modified>2003-12-13T18:30:02Z</modified>
+            <summary type="text/plain">It&apos;s a test</summary>
+            <content type="text/html" mode="escaped"><![CDATA[<p>HTML content</p>]]></content>
+          </entry>
+          <entry>
+            <title mode="base64">VGl0bGUgaW4gYmFzZTY0</title>
+            <content type="text/html" mode="base64">PHA+RGVjb2RlZDwvcD4=</content>
+          </entry>
+        </feed>"#;
+    let f = parse(xml);
+    assert_eq!(f.title.as_deref(), Some("dive into mark"));
+    assert_eq!(f.description.as_deref(), Some("A lot of effort"));
+    assert_eq!(f.site_url.as_deref(), Some("http://diveintomark.org/"));
+    assert_eq!(titles(&f), ["Atom 0.3 snapshot", "Title in base64"]);
+    let a = &f.entries[0];
+    assert_eq!(
+        a.url.as_deref(),
+        Some("http://diveintomark.org/2003/12/13/atom03")
+    );
+    assert_eq!(a.published.to_rfc3339(), "2003-12-13T12:29:29+00:00");
+    assert_eq!(a.content_html, "<p>HTML content</p>");
+    assert_eq!(f.entries[1].content_html, "<p>Decoded</p>");
+}
+
+// Regression (corpus: gofeed atom10_*_base64.xml, TestParseEntryWithTextSummary.xml):
+// one Atom text construct of a type feed-rs does not know lost the whole feed.
+#[test]
+fn atom_text_of_any_type_does_not_lose_the_feed() {
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom">
+        <title type="application/octet-stream">PHA+RmVlZCBUaXRsZTwvcD4=</title>
+        <entry><id>1</id><title type="application/x-custom">test</title>
+          <summary type="text/plain">AT&amp;T &lt;S&gt;</summary></entry>
+        <entry><id>2</id><title type="text/html">&lt;b&gt;Bold&lt;/b&gt; move</title>
+          <content type="text">a &lt;b&gt; is not bold</content></entry>
+        </feed>"#;
+    let f = parse(xml);
+    assert_eq!(f.title.as_deref(), Some("Feed Title"));
+    assert_eq!(titles(&f), ["test", "Bold move"]);
+    assert_eq!(f.entries[0].text, "AT&T <S>");
+    // type="text" content is text, not HTML.
+    assert_eq!(f.entries[1].text, "a <b> is not bold");
+}
+
+// Regression (corpus: gofeed atom10_feed_entry_source_logo.xml, miniflux
+// TestParseEntryWithDuplicateEnclosureURL.xml): one mismatched end tag lost the feed.
+#[test]
+fn mismatched_and_stray_end_tags_are_repaired() {
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+        <entry><id>1</id><title>One</title><source><logo>http://example.org/logo.jpg</link></source></entry>
+        <entry><id>2</id><title>Two</title><link href="http://example.org/2"/></content></entry>
+        <entry><id>3</id><title>Three <b>unclosed</title></entry>
+        </feed>"#;
+    let f = parse(xml);
+    assert_eq!(titles(&f), ["One", "Two", "Three unclosed"]);
+    assert_eq!(f.entries[1].url.as_deref(), Some("http://example.org/2"));
+    // Elements left open at the end are closed.
+    let f = parse("<rss version=\"2.0\"><channel><title>Cut</title><item><title>Half");
+    assert_eq!(f.title.as_deref(), Some("Cut"));
+    assert_eq!(titles(&f), ["Half"]);
+}
+
+// Regression (corpus: miniflux TestParseItemTitleWithInnerHTML.xml, rss-crate
+// mixed_content.xml, gofeed *_naked_markup.xml): feed-rs kept only the text before the
+// first child element ("Test:").
+#[test]
+fn markup_inside_titles_and_descriptions_is_kept_as_html() {
+    let xml = r#"<rss version="2.0"><channel>
+        <title><a href="http://example.com/">link</a> Title</title>
+        <item><title>Test: <b>bold</b></title><guid>1</guid>
+          <description><p>Para <a href="/x" title="a &amp; &quot;b&quot;">one</a></p><p>two</p></description></item>
+        </channel></rss>"#;
+    let f = parse(xml);
+    assert_eq!(f.title.as_deref(), Some("link Title"));
+    assert_eq!(titles(&f), ["Test: bold"]);
+    let e = &f.entries[0];
+    assert_eq!(e.text, "Para one\n\ntwo");
+    assert!(
+        e.content_html.contains(r#"href="https://blog.example/x""#),
+        "{}",
+        e.content_html
+    );
+    assert!(
+        e.content_html.contains(r#"title="a &amp; &quot;b&quot;""#),
+        "{}",
+        e.content_html
+    );
+    // Atom: naked markup in an HTML title.
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>1</id>
+        <title type="html" xml:base="http://example.com/test/">Example <a href="test.html">test</a></title></entry></feed>"#;
+    assert_eq!(titles(&parse(xml)), ["Example test"]);
+}
+
+// Regression (corpus: gofeed version_rss_*.xml, rss-crate dublincore.xml): feed-rs
+// reads only RSS 0.91, 0.92 and 2.0 (and "") and refused every other version.
+#[test]
+fn any_rss_version_is_read_and_an_empty_feed_is_a_feed() {
+    for version in [
+        " version=\"0.93\"",
+        " version=\"0.94\"",
+        " version=\"2.01\"",
+        "",
+    ] {
+        let xml = format!(
+            "<rss{version}><channel><title>T</title><item><title>I</title></item></channel></rss>"
+        );
+        let f = parse(&xml);
+        assert_eq!(
+            (f.title.as_deref(), titles(&f)),
+            (Some("T"), vec!["I"]),
+            "{version}"
+        );
+    }
+    let f = parse("<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n</rss>");
+    assert_eq!(
+        f,
+        ParsedFeed {
+            title: None,
+            description: None,
+            site_url: None,
+            ttl_minutes: None,
+            entries: vec![]
+        }
+    );
+    assert!(parse_feed(b"<note><to>x</to></note>", None, &base(), Utc::now()).is_err());
+}
+
+// Regression (corpus: rss-crate rss090.xml, miniflux rdf_UTF8.xml; gofeed rdf_item_*.xml,
+// miniflux TestParseItemWithoutLink.xml): RSS 0.90 was not read at all, and RSS 1.0
+// items without a link were dropped.
+#[test]
+fn rss_090_and_linkless_rss_10_items_are_read() {
+    let xml = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+            xmlns="http://my.netscape.com/rdf/simple/0.9/">
+        <channel><title>Mozilla Dot Org</title><link>http://www.mozilla.org</link></channel>
+        <item><title>New Status Updates</title><link>http://www.mozilla.org/status/</link></item>
+        </rdf:RDF>"#;
+    let f = parse(xml);
+    assert_eq!(f.title.as_deref(), Some("Mozilla Dot Org"));
+    assert_eq!(urls(&f), [Some("http://www.mozilla.org/status/")]);
+    let xml = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+        <channel rdf:about="http://example.org/index.rdf"><title>R</title></channel>
+        <item rdf:about="http://example.org/entry/1"><title>No link</title><description>Test</description></item>
+        <item rdf:about="http://example.org/entry/2"><title>Empty link</title><link></link></item>
+        </rdf:RDF>"#;
+    let f = parse(xml);
+    assert_eq!(titles(&f), ["No link", "Empty link"]);
+    // rdf:about names the item: its guid, not its link (as feedparser and miniflux read it).
+    assert_eq!(f.entries[0].guid, "http://example.org/entry/1");
+    assert_eq!(urls(&f), [None, None]);
+}
+
+// Regression (corpus: rss2sample.xml item 2, miniflux TestParseEntryWithOnlyGuidPermalink,
+// TestParseEntryWithIDAsURL; gofeed rss_channel_item_comments.xml): a permalink guid was
+// not used as the link, and a comments link was taken for the post's.
+#[test]
+fn links_from_guids_ids_and_never_comments() {
+    let xml = r#"<rss version="2.0"><channel>
+        <item><title>a</title><guid>http://example.org/a</guid></item>
+        <item><title>b</title><guid isPermaLink="false">http://example.org/b</guid></item>
+        <item><title>c</title><guid>abc123</guid></item>
+        <item><title>d</title><comments>http://example.org/d#comments</comments></item>
+        <item><title>e</title><comments>http://example.org/e#comments</comments><link>http://example.org/e</link></item>
+        </channel></rss>"#;
+    let f = parse(xml);
+    assert_eq!(
+        urls(&f),
+        [
+            Some("http://example.org/a"),
+            None,
+            None,
+            None,
+            Some("http://example.org/e")
+        ]
+    );
+    assert_eq!(f.entries[1].guid, "http://example.org/b");
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom">
+        <entry><id>http://www.example.org/entries/1</id><title>x</title></entry>
+        <entry><id>mailto:john.doe@example.org</id><title>y</title></entry></feed>"#;
+    assert_eq!(
+        urls(&parse(xml)),
+        [Some("http://www.example.org/entries/1"), None]
+    );
+}
+
+// Regression (corpus: miniflux TestParseEntryWithAtomLink.xml,
+// TestParseEntryWithDCTitleOnly.xml, gofeed issue_217_enclosure_children.xml,
+// feed_fallbacks_-_rss_channel_dc.xml, feed_item_published_-_*_atom.xml): what feed-rs
+// does not read in RSS items was lost.
+#[test]
+fn rss_items_borrow_from_atom_dublin_core_and_media_rss() {
+    let xml = r#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"
+            xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">
+        <channel><dc:title>DC Title</dc:title>
+        <item><title>Test</title><atom:link rel="payment" href="https://example.org/a"/>
+          <atom:link rel="alternate" href="https://example.org/b"/>
+          <atom:published>2019-01-02T15:04:05Z</atom:published></item>
+        <item><dc:title>Entry Title</dc:title></item>
+        <item><enclosure url="http://example.org/e.jpg" type="image/jpeg">
+          <media:title><![CDATA[ <p>Enclosure title</p> ]]></media:title></enclosure></item>
+        </channel></rss>"#;
+    let f = parse(xml);
+    assert_eq!(f.title.as_deref(), Some("DC Title"));
+    assert_eq!(titles(&f), ["Test", "Entry Title", "Enclosure title"]);
+    assert_eq!(f.entries[0].url.as_deref(), Some("https://example.org/b"));
+    assert_eq!(
+        f.entries[0].published.to_rfc3339(),
+        "2019-01-02T15:04:05+00:00"
+    );
+}
+
+// Regression (corpus: gofeed version_json_10.json, json10_simple.json, miniflux
+// TestParseItemWithAuthorsObject.json, TestParseFeedWithoutTitle.json): feed-rs refused
+// the whole feed for a "1.0" version, a missing title or an `authors` object.
+#[test]
+fn json_feed_is_read_leniently() {
+    let json = r#"{"version": "1.0", "items": [{"content_text": "Only <text>", "id": 42}]}"#;
+    let f = parse(json);
+    assert_eq!(f.title, None);
+    assert_eq!(f.entries[0].guid, "42");
+    assert_eq!(f.entries[0].text, "Only <text>");
+    let json = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "Example",
+        "home_page_url": "https://example.org/", "items": [
+        {"id": "1", "title": "</example>", "url": "/item", "date_published": "2020-01-02T03:04:05Z",
+         "authors": {"name": "Example Author"}, "tags": "solo"},
+        {"id": "2", "title": "Caf\u00e9 \ud83d\ude00", "content_html": "<p>x</p>", "tags": ["a", 1, "b",]},
+        ]}"#;
+    let f = parse(json);
+    assert_eq!(f.title.as_deref(), Some("Example"));
+    assert_eq!(f.site_url.as_deref(), Some("https://example.org/"));
+    assert_eq!(titles(&f), ["</example>", "Café 😀"]);
+    let a = &f.entries[0];
+    assert_eq!(a.url.as_deref(), Some("https://blog.example/item"));
+    assert_eq!(a.author.as_deref(), Some("Example Author"));
+    assert_eq!(a.categories, ["solo"]);
+    assert_eq!(a.published.to_rfc3339(), "2020-01-02T03:04:05+00:00");
+    assert_eq!(f.entries[1].categories, ["a", "b"]);
+    // Hostile nesting is refused, not recursed into.
+    let deep = format!(
+        "{{\"items\": {}{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    assert!(parse_feed(deep.as_bytes(), None, &base(), Utc::now()).is_err());
+}
+
+// Regression (corpus: miniflux TestParseItemTitleWithDoubleEncodedEntities.xml,
+// TestParseItemTitleWithHTMLEntity.xml, gofeed *_xhtml_escaped_markup.xml): "&#39;" was
+// shown as is, "</example>" vanished as a tag, and XHTML titles kept "&lt;p>".
+#[test]
+fn titles_read_as_people_mean_them() {
+    let xml = r#"<rss version="2.0"><channel>
+        <item><title>&amp;#39;Text&amp;#39;</title></item>
+        <item><title>&lt;/example&gt;</title></item>
+        <item><title>1 &lt; 2 &amp;&amp; 3 &gt; 2</title></item>
+        <item><title>caf&eacute;&nbsp;cr&egrave;me</title></item>
+        </channel></rss>"#;
+    assert_eq!(
+        titles(&parse(xml)),
+        ["'Text'", "</example>", "1 < 2 && 3 > 2", "café crème"]
+    );
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>1</id><title type="xhtml">
+        <div xmlns="http://www.w3.org/1999/xhtml">&lt;p&gt;Entry Title&lt;/p&gt;</div></title></entry></feed>"#;
+    assert_eq!(titles(&parse(xml)), ["<p>Entry Title</p>"]);
+}
+
+// Bare `&` and `<`, control characters, invalid character references and entities
+// declared in the DOCTYPE: each made quick-xml give up on the whole document.
+#[test]
+fn malformed_text_is_repaired() {
+    let xml = "<!DOCTYPE rss [<!ENTITY who \"Ann &amp; Bob\">]><rss version=\"2.0\"><channel>\
+        <title>Q&A by &who;</title>\
+        <item><title>a < b \u{8}bell</title><link>http://example.org/?a=1&b=2</link>\
+          <description>&#0;ok &#x1F600;</description></item></channel></rss>";
+    let f = parse(xml);
+    assert_eq!(f.title.as_deref(), Some("Q&A by Ann & Bob"));
+    assert_eq!(titles(&f), ["a < b bell"]);
+    assert_eq!(
+        f.entries[0].url.as_deref(),
+        Some("http://example.org/?a=1&b=2")
+    );
+    assert_eq!(f.entries[0].text, "ok 😀");
+}
+
+// Hostile documents: the repair pass stays linear and its output bounded.
+#[test]
+fn hostile_xml_stays_bounded() {
+    let laughs = format!(
+        "<!DOCTYPE rss [<!ENTITY lol \"{}\">]><rss version=\"2.0\"><channel><title>{}</title></channel></rss>",
+        "lol".repeat(3_000),
+        "&lol;".repeat(10_000)
+    );
+    let (out, _) = xml_repair::repair(&laughs);
+    assert!(out.len() < 2 * (1 << 20) + laughs.len(), "{}", out.len());
+    let many_attributes = (0..5_000)
+        .map(|i| format!("a{i}=\"v\""))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let deep = format!(
+        "<rss version=\"2.0\"><channel>{}{}<a {many_attributes}/></channel></rss>",
+        "<x>".repeat(50_000),
+        "</y>".repeat(50_000),
+    );
+    let (out, _) = xml_repair::repair(&deep);
+    assert!(out.len() < deep.len(), "{}", out.len());
+    assert!(parse_feed(deep.as_bytes(), None, &base(), Utc::now()).is_ok());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+    // Whatever arrives, the repair pass and the JSON reader return, they do not panic
+    // (every slice they take is on a character boundary, every loop advances).
+    #[test]
+    fn any_input_is_read_or_refused_without_panicking(
+        xml in r#"(<\?xml version="1.0" encoding="(utf-8|latin1|bogus)"\?>|<!DOCTYPE x \[<!ENTITY e "v&amp;">\]>|<(rss|feed|rdf:RDF|channel|item|entry|title|link|guid|description|content|summary|div|b|p|br|dc:title|atom:link|media:title)( (version|type|mode|href|rel|isPermaLink|xmlns|xmlns:atom|xml:base|rdf:about)=("|')?(2.0|0.3|html|xhtml|base64|escaped|text/plain|application/octet-stream|http://www.w3.org/2005/Atom|http://purl.org/atom/ns#|false|x y|é)?("|')?)*(/)?>|</(rss|feed|rdf:RDF|channel|item|entry|title|link|div|b|p|x)>|<!\[CDATA\[|\]\]>|<!--|-->|&(amp|lt|eacute|nbsp|e|#0|#x1F600|#xD800|bogus)?;?|[a-zé€ \n<>&"'=/]|\u{0}|\u{8}|PHA+dGV4dDwvcD4=){0,40}"#,
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        json in r#"(\{|\}|\[|\]|,|:|"(version|items|title|id|url|authors|name|tags|content_html|date_published)"|"https://jsonfeed.org/version/1.1"|"\\u(d83d|de00|00e9|zz)"|"\\|[0-9.e-]{1,5}|true|null| ){0,40}"#,
+    ) {
+        let now = Utc::now();
+        let _ = parse_feed(xml.as_bytes(), None, &base(), now);
+        let _ = parse_feed(&bytes, Some("text/xml; charset=utf-8"), &base(), now);
+        let _ = parse_feed(json.as_bytes(), Some("application/feed+json"), &base(), now);
+        let mut garbled = xml.into_bytes();
+        garbled.extend_from_slice(&bytes);
+        let _ = parse_feed(&garbled, None, &base(), now);
+    }
+}
