@@ -42,9 +42,12 @@ pub enum Command {
     Crawl(CrawlArgs),
     /// Tag a post read from standard input (text or HTML) and say why each tag is there.
     Tag(TagArgs),
-    /// Check the curator's tag rules.
+    /// Check the curator's tag rules, or preview what new rules would change.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Apply the tag rules in force to every stored post (resumable; Ctrl-C stops after
+    /// the batch in hand).
+    Retag(RetagArgs),
 }
 
 #[derive(Debug, Args)]
@@ -72,6 +75,33 @@ pub enum RulesCommand {
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
     },
+    /// Dry run: tag every stored post under the rules in force and under FILE, and show
+    /// per hub how many posts would enter and leave, and which tags would appear or
+    /// vanish. Nothing is written.
+    Preview {
+        /// The proposed rules.
+        #[arg(long, value_name = "FILE")]
+        rules: PathBuf,
+        /// Print the comparison as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Example post titles per hub and direction.
+        #[arg(long, default_value_t = 3)]
+        examples: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RetagArgs {
+    /// Start from the first post, ignoring the checkpoint of an interrupted run.
+    #[arg(long)]
+    pub restart: bool,
+    /// Posts tagged and written per transaction (and per checkpoint).
+    #[arg(long, default_value_t = crate::retag::BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub batch: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,9 +6,9 @@
 
 use anyhow::Context;
 use kith_config::Config;
-use kith_model::{NewPost, NewTag, PollResult};
-use kith_store::DynStore;
-use kith_tag::{DfTable, PostInput, Tagger};
+use kith_model::{NewPost, NewTag, PollResult, Post};
+use kith_store::{DynStore, Store};
+use kith_tag::{DfTable, DocFreq, PostInput, TagDecision, Tagger};
 use std::sync::{Arc, RwLock};
 
 /// The tagger in force and the document frequencies it scores against.
@@ -24,23 +24,21 @@ impl Enricher {
         let rules = crate::tagcmd::load_rules(config, None)?;
         let tagger = Tagger::new(&rules)
             .map_err(|e| crate::BadInput(format!("the tag rules cannot be used: {e}")))?;
-        let mut df = DfTable::new();
-        let mut after = None;
-        loop {
-            let page = store
-                .posts_after(after, 1000)
-                .await
-                .context("reading posts for document frequencies")?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            for p in &page {
-                df.add(&p.title, &p.text);
-            }
-        }
+        let df = stored_df(store.as_ref()).await?;
         Ok(Enricher {
             tagger: RwLock::new(Arc::new(tagger)),
             df: RwLock::new(df),
         })
+    }
+
+    /// Puts `tagger` in force for every post enriched from now on (hot reload of the
+    /// rules); posts being tagged right now finish with the tagger they started with.
+    pub fn set_tagger(&self, tagger: Tagger) {
+        let new = Arc::new(tagger);
+        match self.tagger.write() {
+            Ok(mut t) => *t = new,
+            Err(p) => *p.into_inner() = new,
+        }
     }
 
     /// The tagger in force.
@@ -84,18 +82,64 @@ impl Enricher {
                 },
                 &*df,
             );
-            p.tags = decisions
-                .into_iter()
-                .map(|d| NewTag {
-                    tag: d.tag,
-                    display: d.display,
-                    source: d.source,
-                    score: d.score,
-                    reason: d.reason,
-                })
-                .collect();
+            p.tags = to_new_tags(decisions);
         }
     }
+}
+
+/// Tagger decisions in the form the store takes.
+pub fn to_new_tags(decisions: Vec<TagDecision>) -> Vec<NewTag> {
+    decisions
+        .into_iter()
+        .map(|d| NewTag {
+            tag: d.tag,
+            display: d.display,
+            source: d.source,
+            score: d.score,
+            reason: d.reason,
+        })
+        .collect()
+}
+
+/// Posts read per page when walking the whole store.
+pub const STORE_PAGE: usize = 1000;
+
+/// Document frequencies over every stored post, read page by page.
+pub async fn stored_df(store: &dyn Store) -> anyhow::Result<DfTable> {
+    let mut df = DfTable::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .posts_after(after, STORE_PAGE)
+            .await
+            .context("reading posts for document frequencies")?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for p in &page {
+            df.add(&p.title, &p.text);
+        }
+    }
+    Ok(df)
+}
+
+/// Tags a stored post as ingestion would: its categories, its blog's rules, its language.
+pub fn tag_stored_post(
+    tagger: &Tagger,
+    post: &Post,
+    categories: &[String],
+    df: &dyn DocFreq,
+) -> Vec<TagDecision> {
+    tagger.tag(
+        &PostInput {
+            title: &post.title,
+            text: &post.text,
+            categories,
+            blog_url: Some(&post.blog_url),
+            feed_url: Some(&post.feed_url),
+            language: post.language.as_deref(),
+        },
+        df,
+    )
 }
 
 /// Enriches the posts of a poll that the store does not already have unchanged, on the

@@ -16,7 +16,9 @@
 //! - [`pipeline`] — sweeps of due feeds, summaries.
 //! - [`register`] — discover + store a new blog.
 //! - [`opml`] — OPML import and export.
-//! - [`tagcmd`] — `kith tag` and `kith rules check`.
+//! - [`tagcmd`] — `kith tag`, `kith rules check` and `kith rules preview`.
+//! - [`retag`] — `kith retag`: the rules in force applied to every stored post.
+//! - [`reload`] — hot reload of the tag rules in `kith serve` and `kith crawl`.
 //! - [`enrich`] — language and tags for new posts (the tagger, wired in).
 //! - [`demo`] — `kith demo`, the simulated blogosphere end to end.
 //!
@@ -29,6 +31,8 @@ pub mod enrich;
 pub mod opml;
 pub mod pipeline;
 pub mod register;
+pub mod reload;
+pub mod retag;
 pub mod tagcmd;
 pub mod websub;
 
@@ -104,7 +108,8 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> anyhow::Result<()> {
         Command::Export(args) => cmd_export(App::open(load()?).await?, args).await,
         Command::Crawl(args) => cmd_crawl(App::open(load()?).await?, args, shutdown).await,
         Command::Tag(args) => tagcmd::cmd_tag(&load()?, args).await,
-        Command::Rules(cmd) => tagcmd::cmd_rules(&load()?, cmd),
+        Command::Rules(cmd) => tagcmd::cmd_rules(&load()?, cmd).await,
+        Command::Retag(args) => retag::cmd_retag(App::open(load()?).await?, args, shutdown).await,
     }
 }
 
@@ -129,6 +134,7 @@ pub async fn serve_on(
     ready: impl FnOnce(&App),
 ) -> anyhow::Result<()> {
     let enricher = Arc::new(enrich::Enricher::open(&app.config, &app.store).await?);
+    reload::spawn(&app.config, Arc::clone(&enricher), shutdown.child_token());
     let websub = app.config.crawl.websub.then(|| websub::WebSubContext {
         public_url: app.config.public_url(),
         lease_secs: app.config.crawl.websub_lease_secs,
@@ -508,8 +514,9 @@ async fn cmd_export(app: App, args: ExportArgs) -> anyhow::Result<()> {
 async fn cmd_crawl(app: App, args: CrawlArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
     // No web server in this process, so nothing would answer a hub: no WebSub.
     let enricher = Arc::new(enrich::Enricher::open(&app.config, &app.store).await?);
-    let opts = sweep_options(&app.config, false, Some(enricher));
+    let opts = sweep_options(&app.config, false, Some(Arc::clone(&enricher)));
     if !args.once {
+        reload::spawn(&app.config, enricher, shutdown.child_token());
         eprintln!(
             "Crawling until Ctrl-C (every {} s).",
             app.config.crawl.sweep_every_secs

@@ -1,4 +1,5 @@
-//! `kith tag` and `kith rules check`: the tagger and the curator's rules from the shell.
+//! `kith tag`, `kith rules check` and `kith rules preview`: the tagger and the curator's
+//! rules from the shell.
 
 use crate::BadInput;
 use crate::cli::{RulesCommand, TagArgs};
@@ -6,6 +7,7 @@ use anyhow::Context;
 use kith_config::{Config, TagRules};
 use kith_tag::{DfTable, PostInput, TagDecision, Tagger};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
@@ -155,29 +157,30 @@ pub async fn cmd_tag(config: &Config, args: TagArgs) -> anyhow::Result<()> {
 
 /// Document frequencies of the posts already stored, when there is a store.
 async fn stored_df(config: &Config) -> anyhow::Result<DfTable> {
-    let mut df = DfTable::new();
+    match open_existing_store(config).await? {
+        Some(store) => crate::enrich::stored_df(&store).await,
+        None => Ok(DfTable::new()),
+    }
+}
+
+/// The store, if one was ever created (commands that only read must not create one).
+async fn open_existing_store(config: &Config) -> anyhow::Result<Option<kith_store::SqliteStore>> {
     if !config.database_path().exists() {
-        return Ok(df);
+        return Ok(None);
     }
     let store = kith_store::SqliteStore::open(config.database_path())
         .await
-        .context("cannot open the store for document frequencies")?;
-    let store: &dyn kith_store::Store = &store;
-    let mut after = None;
-    while let Some(last) = {
-        let page = store.posts_after(after, 1000).await?;
-        for p in &page {
-            df.add(&p.title, &p.text);
-        }
-        page.last().map(|p| p.id)
-    } {
-        after = Some(last);
-    }
-    Ok(df)
+        .context("cannot open the store")?;
+    Ok(Some(store))
 }
 
-pub fn cmd_rules(config: &Config, cmd: RulesCommand) -> anyhow::Result<()> {
+pub async fn cmd_rules(config: &Config, cmd: RulesCommand) -> anyhow::Result<()> {
     match cmd {
+        RulesCommand::Preview {
+            rules,
+            json,
+            examples,
+        } => preview(config, &rules, json, examples).await,
         RulesCommand::Check { rules } => {
             let path = rules.as_deref().or(config.tags_file.as_deref());
             let loaded = load_rules(config, path)?;
@@ -198,4 +201,335 @@ pub fn cmd_rules(config: &Config, cmd: RulesCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// One tag's posts under the current and the proposed rules.
+#[derive(Debug, Default)]
+struct Tally {
+    before: usize,
+    after: usize,
+    bloggers_before: HashSet<i64>,
+    bloggers_after: HashSet<i64>,
+    entering: usize,
+    leaving: usize,
+    entering_examples: Vec<String>,
+    leaving_examples: Vec<String>,
+}
+
+/// What `kith rules preview --json` prints.
+#[derive(Debug, Serialize)]
+struct Preview {
+    current: String,
+    proposed: String,
+    posts: usize,
+    /// Posts whose set of tags would change.
+    posts_changed: usize,
+    thresholds: Thresholds,
+    /// Tags that are hubs under either rule set, most moved first.
+    hubs: Vec<HubChange>,
+    /// Tags on no post now and on some post under the proposed rules, most posts first.
+    tags_appearing: Vec<TagCount>,
+    /// Tags on some post now and on none under the proposed rules.
+    tags_vanishing: Vec<TagCount>,
+}
+
+#[derive(Debug, Serialize)]
+struct Thresholds {
+    current: MinSizes,
+    proposed: MinSizes,
+}
+
+#[derive(Debug, Serialize)]
+struct MinSizes {
+    min_posts: usize,
+    min_bloggers: usize,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum HubStatus {
+    /// A hub now and under the proposed rules.
+    Stays,
+    /// A hub only under the proposed rules.
+    Appears,
+    /// A hub now only.
+    Vanishes,
+}
+
+#[derive(Debug, Serialize)]
+struct HubChange {
+    tag: String,
+    status: HubStatus,
+    posts_before: usize,
+    posts_after: usize,
+    bloggers_before: usize,
+    bloggers_after: usize,
+    /// Posts that would get the tag.
+    entering: usize,
+    /// Posts that would lose it.
+    leaving: usize,
+    entering_examples: Vec<String>,
+    leaving_examples: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TagCount {
+    tag: String,
+    posts: usize,
+}
+
+fn is_hub(posts: usize, bloggers: usize, t: &kith_config::rules::HubThresholds) -> bool {
+    posts > 0 && posts >= t.min_posts && bloggers >= t.min_bloggers
+}
+
+/// `kith rules preview --rules NEW.toml`: every stored post tagged under the rules in force
+/// and under `proposed` (same document frequencies), compared tag by tag. Nothing is
+/// written.
+async fn preview(
+    config: &Config,
+    proposed: &Path,
+    json: bool,
+    examples: usize,
+) -> anyhow::Result<()> {
+    let current_rules = load_rules(config, None)?;
+    let new_rules = TagRules::from_file(proposed).map_err(|e| BadInput(e.to_string()))?;
+    let (old, new) = (tagger(&current_rules)?, tagger(&new_rules)?);
+    let Some(store) = open_existing_store(config).await? else {
+        return Err(BadInput(format!(
+            "no store at {}: nothing to preview the rules on (crawl some blogs first)",
+            config.database_path().display()
+        ))
+        .into());
+    };
+    let df = crate::enrich::stored_df(&store).await?;
+    let store: &dyn kith_store::Store = &store;
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let (mut posts, mut posts_changed) = (0, 0);
+    let mut after = None;
+    loop {
+        let page = store
+            .posts_after(after, crate::enrich::STORE_PAGE)
+            .await
+            .context("reading posts")?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        let mut cats = store
+            .post_categories(page.iter().map(|p| p.id).collect())
+            .await
+            .context("reading post categories")?;
+        for p in &page {
+            posts += 1;
+            let c = cats.remove(&p.id).unwrap_or_default();
+            let before = crate::enrich::tag_stored_post(&old, p, &c, &df);
+            let after = crate::enrich::tag_stored_post(&new, p, &c, &df);
+            let names = |d: &[TagDecision]| d.iter().map(|t| t.tag.clone()).collect::<Vec<_>>();
+            let (b, a) = (names(&before), names(&after));
+            if !kith_tag::diff(&before, &after).is_empty() {
+                posts_changed += 1;
+            }
+            for tag in &b {
+                let t = tallies.entry(tag.clone()).or_default();
+                t.before += 1;
+                t.bloggers_before.insert(p.blog_id.0);
+                if !a.contains(tag) {
+                    t.leaving += 1;
+                    if t.leaving_examples.len() < examples {
+                        t.leaving_examples.push(p.title.clone());
+                    }
+                }
+            }
+            for tag in &a {
+                let t = tallies.entry(tag.clone()).or_default();
+                t.after += 1;
+                t.bloggers_after.insert(p.blog_id.0);
+                if !b.contains(tag) {
+                    t.entering += 1;
+                    if t.entering_examples.len() < examples {
+                        t.entering_examples.push(p.title.clone());
+                    }
+                }
+            }
+        }
+    }
+    let (old_hub, new_hub) = (old.hub_thresholds(), new.hub_thresholds());
+    let mut hubs = Vec::new();
+    let (mut tags_appearing, mut tags_vanishing) = (Vec::new(), Vec::new());
+    for (tag, t) in tallies {
+        if t.before == 0 {
+            tags_appearing.push(TagCount {
+                tag: tag.clone(),
+                posts: t.after,
+            });
+        } else if t.after == 0 {
+            tags_vanishing.push(TagCount {
+                tag: tag.clone(),
+                posts: t.before,
+            });
+        }
+        let was = is_hub(t.before, t.bloggers_before.len(), old_hub);
+        let will = is_hub(t.after, t.bloggers_after.len(), new_hub);
+        let status = match (was, will) {
+            (true, true) => HubStatus::Stays,
+            (false, true) => HubStatus::Appears,
+            (true, false) => HubStatus::Vanishes,
+            (false, false) => continue,
+        };
+        hubs.push(HubChange {
+            tag,
+            status,
+            posts_before: t.before,
+            posts_after: t.after,
+            bloggers_before: t.bloggers_before.len(),
+            bloggers_after: t.bloggers_after.len(),
+            entering: t.entering,
+            leaving: t.leaving,
+            entering_examples: t.entering_examples,
+            leaving_examples: t.leaving_examples,
+        });
+    }
+    hubs.sort_by(|a, b| {
+        (b.status != HubStatus::Stays)
+            .cmp(&(a.status != HubStatus::Stays))
+            .then((b.entering + b.leaving).cmp(&(a.entering + a.leaving)))
+            .then(a.tag.cmp(&b.tag))
+    });
+    let by_posts = |a: &TagCount, b: &TagCount| b.posts.cmp(&a.posts).then(a.tag.cmp(&b.tag));
+    tags_appearing.sort_by(by_posts);
+    tags_vanishing.sort_by(by_posts);
+    let report = Preview {
+        current: config
+            .tags_file
+            .as_deref()
+            .map_or_else(|| "built-in rules".to_owned(), |p| p.display().to_string()),
+        proposed: proposed.display().to_string(),
+        posts,
+        posts_changed,
+        thresholds: Thresholds {
+            current: MinSizes {
+                min_posts: old_hub.min_posts,
+                min_bloggers: old_hub.min_bloggers,
+            },
+            proposed: MinSizes {
+                min_posts: new_hub.min_posts,
+                min_bloggers: new_hub.min_bloggers,
+            },
+        },
+        hubs,
+        tags_appearing,
+        tags_vanishing,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = if json {
+        serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        print_preview(&mut out, &report)
+    };
+    // `kith rules preview | head` closing the pipe early is not an error.
+    match written.and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Hubs listed in the human report (most moved first); `--json` has them all.
+const LISTED_HUBS: usize = 30;
+
+/// Tags listed by name in the human report before "... and N more".
+const LISTED_TAGS: usize = 20;
+
+fn print_preview(out: &mut impl Write, r: &Preview) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Preview of {} (now: {}) over {} stored posts: {} would change tags.",
+        r.proposed, r.current, r.posts, r.posts_changed
+    )?;
+    let (c, p) = (&r.thresholds.current, &r.thresholds.proposed);
+    if (c.min_posts, c.min_bloggers) == (p.min_posts, p.min_bloggers) {
+        writeln!(
+            out,
+            "A hub needs {} posts from {} bloggers.",
+            c.min_posts, c.min_bloggers
+        )?;
+    } else {
+        writeln!(
+            out,
+            "A hub needs {} posts from {} bloggers (now {} from {}).",
+            p.min_posts, p.min_bloggers, c.min_posts, c.min_bloggers
+        )?;
+    }
+    let count = |s: HubStatus| r.hubs.iter().filter(|h| h.status == s).count();
+    let moved: Vec<&HubChange> = r
+        .hubs
+        .iter()
+        .filter(|h| h.status != HubStatus::Stays || h.entering + h.leaving > 0)
+        .collect();
+    writeln!(
+        out,
+        "\nHubs: {} now, {} after ({} appear, {} vanish, {} unchanged).",
+        r.hubs.len() - count(HubStatus::Appears),
+        r.hubs.len() - count(HubStatus::Vanishes),
+        count(HubStatus::Appears),
+        count(HubStatus::Vanishes),
+        r.hubs.len() - moved.len(),
+    )?;
+    for h in moved.iter().take(LISTED_HUBS) {
+        let status = match h.status {
+            HubStatus::Stays => "",
+            HubStatus::Appears => "  (new hub)",
+            HubStatus::Vanishes => "  (no longer a hub)",
+        };
+        writeln!(
+            out,
+            "  {:<28} {:>5} -> {:<5} posts  +{} -{}  bloggers {} -> {}{status}",
+            h.tag,
+            h.posts_before,
+            h.posts_after,
+            h.entering,
+            h.leaving,
+            h.bloggers_before,
+            h.bloggers_after
+        )?;
+        for (label, titles) in [
+            ("enter", &h.entering_examples),
+            ("leave", &h.leaving_examples),
+        ] {
+            if !titles.is_empty() {
+                let quoted: Vec<String> = titles.iter().map(|t| format!("{t:?}")).collect();
+                writeln!(out, "      {label}: {}", quoted.join(", "))?;
+            }
+        }
+    }
+    if moved.len() > LISTED_HUBS {
+        writeln!(
+            out,
+            "  ... and {} more hubs with smaller moves (--json lists them all)",
+            moved.len() - LISTED_HUBS
+        )?;
+    }
+    for (label, list) in [("appear", &r.tags_appearing), ("vanish", &r.tags_vanishing)] {
+        if list.is_empty() {
+            writeln!(out, "\nNo tags {label}.")?;
+            continue;
+        }
+        let shown: Vec<String> = list
+            .iter()
+            .take(LISTED_TAGS)
+            .map(|t| format!("{} ({})", t.tag, t.posts))
+            .collect();
+        let more = list.len().saturating_sub(LISTED_TAGS);
+        writeln!(
+            out,
+            "\nTags that {label} ({}): {}{}",
+            list.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(", ... and {more} more")
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    Ok(())
 }

@@ -114,7 +114,7 @@ async fn usage_errors_exit_2_and_help_lists_only_working_commands() {
     assert_eq!(
         commands,
         [
-            "serve", "demo", "blogs", "opml", "export", "crawl", "tag", "rules", "help"
+            "serve", "demo", "blogs", "opml", "export", "crawl", "tag", "rules", "retag", "help"
         ]
     );
 }

@@ -8,6 +8,8 @@ mod support;
 mod cli;
 mod crash;
 mod crawl;
+mod reload;
+mod retag;
 mod thin_slice;
 mod web;
 mod websub;
