@@ -2,28 +2,47 @@
 //!
 //! 1. 10,000 feeds (2,500 simulated hosts, four feed URLs each) swept once cold, then
 //!    swept again after ~10% of the blogs published (so ~90% answer 304), ten times,
-//!    with the resident memory after each sweep;
+//!    with the crawler's memory after each sweep;
 //! 2. 1,000 feeds with 20 new posts each;
 //! 3. a baseline in the same run: bare reqwest GETs of the same 10,000 URLs at the same
 //!    concurrency, without conditional headers, parsing or storage.
 //!
-//! Run: `cargo bench --bench sweep` (KITH_BENCH_HOSTS / KITH_BENCH_FEEDS_PER_HOST scale it).
+//! The simulated blogosphere runs in a child process (this binary again, in the
+//! `kith_testkit::control` simulator mode), so the memory figures are the crawler's alone:
+//! the simulator keeps every post it publishes and a log of every request. Two figures
+//! per sweep: live heap bytes, counted by this binary's global allocator (exact, but blind
+//! to SQLite's own allocations), and the resident set size from `/proc/self/status`
+//! (everything, allocator slack included).
+//!
+//! Run: `cargo bench --bench sweep -- --bench` (KITH_BENCH_HOSTS / KITH_BENCH_FEEDS_PER_HOST
+//! scale it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+use cap::Cap;
 use futures::StreamExt;
 use kith::App;
 use kith::enrich::Enricher;
 use kith::pipeline::crawl_once;
 use kith_model::{BlogStatus, NewBlog};
-use kith_testkit::{Blogosphere, BlogosphereConfig};
+use kith_testkit::{BlogosphereConfig, SphereProcess, control};
+use std::alloc::System;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// The system allocator, counting the bytes live in it (no limit set).
+#[global_allocator]
+static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
+
+fn live_heap_mib() -> f64 {
+    ALLOCATOR.allocated() as f64 / (1024.0 * 1024.0)
+}
+
+/// VmRSS of a process (`self` or a pid), in MiB.
+fn rss_mib(process: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -80,8 +99,27 @@ async fn sweep(app: &App, enricher: &Arc<Enricher>) -> (f64, kith::pipeline::Swe
     (started.elapsed().as_secs_f64(), s)
 }
 
+/// The simulator in a child process: this binary in simulator mode.
+fn spawn_sphere(config: &BlogosphereConfig) -> SphereProcess {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.arg(SIMULATOR_MODE).args(control::args_for(config));
+    SphereProcess::spawn(cmd).unwrap()
+}
+
+/// The first argument that makes this binary the simulator (see `spawn_sphere`).
+const SIMULATOR_MODE: &str = "--kith-sphere";
+
 #[tokio::main]
 async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(SIMULATOR_MODE) {
+        let config = control::config_from_args(&args[2..]).unwrap();
+        let input = tokio::io::BufReader::new(tokio::io::stdin());
+        control::serve(config, input, tokio::io::stdout())
+            .await
+            .unwrap();
+        return;
+    }
     // `cargo test --all-targets` builds and runs bench targets too (without `--bench`):
     // then only check that it starts, and leave the long run to `cargo bench`.
     if !std::env::args().any(|a| a == "--bench") {
@@ -92,20 +130,24 @@ async fn main() {
     let per_host = env_usize("KITH_BENCH_FEEDS_PER_HOST", 4);
     println!("== sweep of {} feeds on {hosts} hosts", hosts * per_host);
     let t = Instant::now();
-    let sphere = Blogosphere::start(BlogosphereConfig {
+    let mut sphere = spawn_sphere(&BlogosphereConfig {
         blogs: hosts,
         posts_per_blog: 3..=6,
         feed_limit: 10,
         first_ip: Ipv4Addr::new(127, 100, 0, 1),
         ..BlogosphereConfig::default()
-    })
-    .await
-    .unwrap();
-    println!("blogosphere up in {:.1} s", t.elapsed().as_secs_f64());
+    });
+    let sim = sphere.id().to_string();
+    println!(
+        "blogosphere up in {:.1} s (process {sim}); this process: live heap {:.1} MiB, RSS {:.0} MiB",
+        t.elapsed().as_secs_f64(),
+        live_heap_mib(),
+        rss_mib("self")
+    );
     // Host-interleaved, so the baseline is not held up by per-host queues either.
     let urls: Vec<String> = (0..per_host)
         .flat_map(|k| (0..hosts).map(move |i| (i, k)))
-        .map(|(i, k)| format!("{}?copy={k}", sphere.feed_url(i)))
+        .map(|(i, k)| format!("{}?copy={k}", sphere.feed_urls()[i]))
         .collect();
 
     // Baseline: bare GETs, same URLs, same global concurrency.
@@ -141,29 +183,40 @@ async fn main() {
     let enricher = Arc::new(Enricher::open(&app.config, &app.store).await.unwrap());
     let (cold, s) = sweep(&app, &enricher).await;
     println!(
-        "cold sweep: {cold:.2} s ({:.2}x baseline): {s}",
-        cold / baseline
+        "cold sweep: {cold:.2} s ({:.2}x baseline): {s}; live heap {:.1} MiB, RSS {:.0} MiB",
+        cold / baseline,
+        live_heap_mib(),
+        rss_mib("self")
     );
     let mut warm = Vec::new();
+    let mut heap = Vec::new();
     for round in 1..=10 {
-        // The testkit logs every request it serves; forget them so the RSS below shows
-        // the crawler's memory, not the simulator's log.
-        for i in 0..hosts {
-            sphere.reset_requests(i);
-        }
-        let published = sphere.tick(0.1);
+        // The simulator logs every request it serves; keep its own memory in check too.
+        sphere.reset_requests().unwrap();
+        let published = sphere.tick(0.1).unwrap();
         let (secs, s) = sweep(&app, &enricher).await;
         warm.push(secs);
+        heap.push(live_heap_mib());
         println!(
-            "sweep {round:2}: {secs:.2} s ({:.2}x baseline), {published} blogs had published: {} fetched, {} not modified, {} new posts, {} errors; RSS {:.0} MiB",
+            "sweep {round:2}: {secs:.2} s ({:.2}x baseline), {published} blogs had published: {} fetched, {} not modified, {} new posts, {} errors; \
+             crawler: live heap {:.1} MiB, RSS {:.0} MiB (simulator RSS {:.0} MiB)",
             secs / baseline,
             s.fetched,
             s.not_modified,
             s.new_posts,
             s.error_count(),
-            rss_mib()
+            live_heap_mib(),
+            rss_mib("self"),
+            rss_mib(&sim),
         );
     }
+    println!(
+        "live heap over the warm sweeps: first {:.1} MiB, last {:.1} MiB, max {:.1} MiB; growth from sweep 2 to 10: {:+.1} MiB",
+        heap[0],
+        heap[heap.len() - 1],
+        heap.iter().copied().fold(0.0, f64::max),
+        heap[heap.len() - 1] - heap[1]
+    );
     warm.sort_by(f64::total_cmp);
     println!(
         "warm sweeps (~90% 304): median {:.2} s, max {:.2} s (goal <= 10 s); median {:.2}x the bare-GET baseline",
@@ -172,32 +225,29 @@ async fn main() {
         warm[warm.len() / 2] / baseline
     );
     drop(app);
-    sphere.shutdown().await;
+    sphere.shutdown().unwrap();
 
     println!("== 1,000 feeds with 20 new posts each");
-    let sphere = Blogosphere::start(BlogosphereConfig {
+    let mut sphere = spawn_sphere(&BlogosphereConfig {
         blogs: 1_000,
         posts_per_blog: 1..=1,
         feed_limit: 25,
         first_ip: Ipv4Addr::new(127, 120, 0, 1),
         ..BlogosphereConfig::default()
-    })
-    .await
-    .unwrap();
-    let urls: Vec<String> = (0..1_000).map(|i| sphere.feed_url(i)).collect();
+    });
+    let urls: Vec<String> = sphere.feed_urls().to_vec();
     let dir = tempfile::tempdir().unwrap();
     let app = Arc::new(open_app(dir.path()).await);
     register(&app, &urls).await;
     let enricher = Arc::new(Enricher::open(&app.config, &app.store).await.unwrap());
     sweep(&app, &enricher).await;
-    for i in 0..1_000 {
-        sphere.publish(i, 20);
-    }
+    sphere.publish_all(20).unwrap();
     let (secs, s) = sweep(&app, &enricher).await;
     println!(
-        "{secs:.2} s: {s}; {:.0} new posts/s; RSS {:.0} MiB",
+        "{secs:.2} s: {s}; {:.0} new posts/s; live heap {:.1} MiB, RSS {:.0} MiB",
         s.new_posts as f64 / secs,
-        rss_mib()
+        live_heap_mib(),
+        rss_mib("self")
     );
-    sphere.shutdown().await;
+    sphere.shutdown().unwrap();
 }
