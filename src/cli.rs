@@ -40,6 +40,15 @@ pub enum Command {
     /// Poll feeds: `--once` polls the due ones and exits; without it, keeps polling
     /// (a crawler without the web site).
     Crawl(CrawlArgs),
+    /// Hubs: tags with enough posts and bloggers, with members, roles and related hubs.
+    Hubs(HubsArgs),
+    /// Communities: clusters of hubs, with their members and roles.
+    Communities(CommunitiesArgs),
+    /// Full-text search over stored posts: words (all required), "phrases", AND/OR/NOT,
+    /// -word, tag:rust, title:word.
+    Search(SearchArgs),
+    /// Rebuild the search index from the store (a running Kith switches to it when done).
+    Reindex(ReindexArgs),
     /// Tag a post read from standard input (text or HTML) and say why each tag is there.
     Tag(TagArgs),
     /// Check the curator's tag rules, or preview what new rules would change.
@@ -48,6 +57,27 @@ pub enum Command {
     /// Apply the tag rules in force to every stored post (resumable; Ctrl-C stops after
     /// the batch in hand).
     Retag(RetagArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HubsArgs {
+    /// Print JSON: every hub with posts, members (homepage URL, role, score), related hubs,
+    /// weekly activity and rising tags.
+    #[arg(long)]
+    pub json: bool,
+    /// Show only the largest N hubs.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct CommunitiesArgs {
+    /// Print JSON: every community with its hubs and members (homepage URL, role, score).
+    #[arg(long)]
+    pub json: bool,
+    /// Members listed per community (text output; default 10).
+    #[arg(long, value_name = "N")]
+    pub members: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -177,3 +207,45 @@ pub struct CrawlArgs {
     #[arg(long, requires = "once")]
     pub json: bool,
 }
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The query (several words are joined with spaces).
+    #[arg(required = true, value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// Only posts with this tag (repeat for several: all are required).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Only posts of this blog (id or URL).
+    #[arg(long, value_name = "BLOG")]
+    pub blog: Option<String>,
+    /// Only posts in this language (as detected, e.g. eng, fra).
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
+    /// Only posts published on or after this day (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only posts published on or before this day (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Order of results.
+    #[arg(long, value_enum, default_value_t = SearchSortArg::Relevance)]
+    pub sort: SearchSortArg,
+    /// Page of results (10 per page), from 1.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub page: usize,
+    /// Print the results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchSortArg {
+    /// Best matches first (BM25; title matches weigh double).
+    Relevance,
+    /// Newest posts first.
+    Newest,
+}
+
+#[derive(Debug, Args)]
+pub struct ReindexArgs {}

@@ -28,11 +28,13 @@
 pub mod cli;
 pub mod demo;
 pub mod enrich;
+pub mod hubs;
 pub mod opml;
 pub mod pipeline;
 pub mod register;
 pub mod reload;
 pub mod retag;
+pub mod search;
 pub mod tagcmd;
 pub mod websub;
 
@@ -70,6 +72,7 @@ pub fn sweep_options(
         parallel: poll_parallelism(config),
         websub: websub && config.crawl.websub,
         fallback: std::time::Duration::from_secs(config.crawl.max_interval_secs),
+        indexer: None,
     }
 }
 
@@ -78,6 +81,8 @@ pub struct App {
     pub config: Config,
     pub store: DynStore,
     pub crawler: Arc<Crawler>,
+    /// The search index writer, opened on first use ([`App::indexer`]).
+    pub index: tokio::sync::OnceCell<Option<kith_index::Indexer>>,
 }
 
 impl App {
@@ -92,6 +97,7 @@ impl App {
             config,
             store: Arc::new(store),
             crawler: Arc::new(crawler),
+            index: tokio::sync::OnceCell::new(),
         })
     }
 }
@@ -107,8 +113,12 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> anyhow::Result<()> {
         Command::Opml(cmd) => cmd_opml(App::open(load()?).await?, cmd).await,
         Command::Export(args) => cmd_export(App::open(load()?).await?, args).await,
         Command::Crawl(args) => cmd_crawl(App::open(load()?).await?, args, shutdown).await,
+        Command::Hubs(args) => hubs::cmd_hubs(App::open(load()?).await?, args).await,
+        Command::Communities(args) => hubs::cmd_communities(App::open(load()?).await?, args).await,
         Command::Tag(args) => tagcmd::cmd_tag(&load()?, args).await,
         Command::Rules(cmd) => tagcmd::cmd_rules(&load()?, cmd).await,
+        Command::Search(args) => search::cmd_search(App::open(load()?).await?, args).await,
+        Command::Reindex(args) => search::cmd_reindex(App::open(load()?).await?, args).await,
         Command::Retag(args) => retag::cmd_retag(App::open(load()?).await?, args, shutdown).await,
     }
 }
@@ -135,6 +145,7 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     let enricher = Arc::new(enrich::Enricher::open(&app.config, &app.store).await?);
     reload::spawn(&app.config, Arc::clone(&enricher), shutdown.child_token());
+    let index_task = search::IndexTask::start(&app).await;
     let websub = app.config.crawl.websub.then(|| websub::WebSubContext {
         public_url: app.config.public_url(),
         lease_secs: app.config.crawl.websub_lease_secs,
@@ -142,7 +153,11 @@ pub async fn serve_on(
     let crawler_task = tokio::spawn(pipeline::run_crawler(
         Arc::clone(&app.store),
         Arc::clone(&app.crawler),
-        sweep_options(&app.config, true, Some(Arc::clone(&enricher))),
+        index_task.attach(sweep_options(
+            &app.config,
+            true,
+            Some(Arc::clone(&enricher)),
+        )),
         std::time::Duration::from_secs(app.config.crawl.sweep_every_secs),
         websub,
         shutdown.child_token(),
@@ -164,6 +179,7 @@ pub async fn serve_on(
     .await;
     shutdown.cancel();
     let _ = crawler_task.await;
+    index_task.finish().await;
     served.context("the web server failed")
 }
 
@@ -197,6 +213,8 @@ pub struct BlogJson<'a> {
     pub last_error: Option<&'a str>,
     pub consecutive_errors: u32,
     pub next_check_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Id of the community where the blog's posts concentrate (`kith communities`).
+    pub primary_community: Option<String>,
 }
 
 impl<'a> From<&'a Blog> for BlogJson<'a> {
@@ -215,6 +233,7 @@ impl<'a> From<&'a Blog> for BlogJson<'a> {
             last_error: b.feed.last_error.as_deref(),
             consecutive_errors: b.feed.consecutive_errors,
             next_check_at: b.feed.next_check_at,
+            primary_community: None,
         }
     }
 }
@@ -243,6 +262,7 @@ async fn cmd_blogs(app: App, cmd: BlogsCommand) -> anyhow::Result<()> {
                 app.config.registration.require_verification,
             )
             .await?;
+            app.sync_index().await;
             let b = &reg.blog;
             if json {
                 serde_json::to_writer_pretty(&mut out, &BlogJson::from(b))?;
@@ -260,7 +280,14 @@ async fn cmd_blogs(app: App, cmd: BlogsCommand) -> anyhow::Result<()> {
         BlogsCommand::List { json } => {
             let blogs = app.store.blogs().await?;
             if json {
-                let rows: Vec<BlogJson<'_>> = blogs.iter().map(BlogJson::from).collect();
+                let primary = hubs::primary_communities(&app).await?;
+                let rows: Vec<BlogJson<'_>> = blogs
+                    .iter()
+                    .map(|b| BlogJson {
+                        primary_community: primary.get(&b.id).cloned(),
+                        ..BlogJson::from(b)
+                    })
+                    .collect();
                 serde_json::to_writer_pretty(&mut out, &rows)?;
                 writeln!(out)?;
             } else if blogs.is_empty() {
@@ -279,6 +306,9 @@ async fn cmd_blogs(app: App, cmd: BlogsCommand) -> anyhow::Result<()> {
             let verified = poll.result.status == Some(BlogStatus::Verified);
             app.store.record_poll(poll.result).await?;
             if verified {
+                let id = b.id;
+                app.update_index("verify", |ix| async move { ix.reindex_blog(id).await })
+                    .await;
                 writeln!(out, "Blog #{} is verified: its posts are now public.", b.id)?;
             } else {
                 writeln!(
@@ -291,6 +321,9 @@ async fn cmd_blogs(app: App, cmd: BlogsCommand) -> anyhow::Result<()> {
         BlogsCommand::Remove { blog } => {
             let b = find_blog(&app.store, &blog).await?;
             app.store.remove_blog(b.id).await?;
+            let id = b.id;
+            app.update_index("remove", |ix| async move { ix.remove_blog(id).await })
+                .await;
             writeln!(out, "Removed blog #{} ({}) and its posts.", b.id, b.title)?;
         }
     }
@@ -438,7 +471,7 @@ fn write_output(path: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<
 }
 
 /// `kith export | head` closing the pipe early is not an error.
-fn ignore_broken_pipe(r: std::io::Result<()>) -> anyhow::Result<()> {
+pub(crate) fn ignore_broken_pipe(r: std::io::Result<()>) -> anyhow::Result<()> {
     match r {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
@@ -514,7 +547,12 @@ async fn cmd_export(app: App, args: ExportArgs) -> anyhow::Result<()> {
 async fn cmd_crawl(app: App, args: CrawlArgs, shutdown: CancellationToken) -> anyhow::Result<()> {
     // No web server in this process, so nothing would answer a hub: no WebSub.
     let enricher = Arc::new(enrich::Enricher::open(&app.config, &app.store).await?);
-    let opts = sweep_options(&app.config, false, Some(Arc::clone(&enricher)));
+    let index_task = search::IndexTask::start(&app).await;
+    let opts = index_task.attach(sweep_options(
+        &app.config,
+        false,
+        Some(Arc::clone(&enricher)),
+    ));
     if !args.once {
         reload::spawn(&app.config, enricher, shutdown.child_token());
         eprintln!(
@@ -530,6 +568,7 @@ async fn cmd_crawl(app: App, args: CrawlArgs, shutdown: CancellationToken) -> an
             shutdown,
         )
         .await;
+        index_task.finish().await;
         return Ok(());
     }
     let total = if args.all {
@@ -560,7 +599,9 @@ async fn cmd_crawl(app: App, args: CrawlArgs, shutdown: CancellationToken) -> an
         &shutdown,
         &|_, _| bar.inc(1),
     )
-    .await?;
+    .await;
+    index_task.finish().await;
+    let summary = summary?;
     bar.finish_and_clear();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

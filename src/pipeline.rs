@@ -21,6 +21,8 @@ pub struct SweepOptions {
     pub websub: bool,
     /// The fallback polling interval of a feed whose hub pushes to us.
     pub fallback: Duration,
+    /// The search index's writer, told about new posts and status changes.
+    pub indexer: Option<kith_index::Indexer>,
 }
 
 impl SweepOptions {
@@ -30,6 +32,7 @@ impl SweepOptions {
             parallel,
             websub: false,
             fallback: Duration::from_secs(24 * 3600),
+            indexer: None,
         }
     }
 }
@@ -146,8 +149,20 @@ pub async fn sweep(
                 }
             }
         }
+        let new_status = poll.result.status.filter(|s| *s != blog.status);
         let stats = match store.record_poll(poll.result).await {
-            Ok(s) => s,
+            Ok(s) => {
+                if let Some(ix) = &opts.indexer {
+                    if new_status.is_some() {
+                        // Public or not: the blog's documents change without their posts.
+                        if let Err(e) = ix.reindex_blog(blog.id).await {
+                            tracing::warn!(blog_id = %blog.id, error = %e, "cannot re-index the blog");
+                        }
+                    }
+                    ix.kick();
+                }
+                s
+            }
             // Removed while we polled it: nothing to record.
             Err(kith_store::Error::NoSuchBlog(_)) => IngestStats::default(),
             Err(e) => return Err(e.into()),

@@ -6,10 +6,12 @@
 mod support;
 
 mod cli;
+mod communities;
 mod crash;
 mod crawl;
 mod reload;
 mod retag;
+mod search;
 mod thin_slice;
 mod web;
 mod websub;

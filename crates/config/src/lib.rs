@@ -23,7 +23,9 @@ pub mod service;
 
 pub use error::{Error, Result};
 pub use rules::{MatchScope, TagRules};
-pub use service::{Config, CrawlConfig, RegistrationConfig, WebConfig, defaults};
+pub use service::{
+    CommunitiesConfig, Config, CrawlConfig, RegistrationConfig, WebConfig, defaults,
+};
 
 #[cfg(test)]
 mod examples {

@@ -39,6 +39,54 @@ pub struct Config {
     pub web: WebConfig,
     pub crawl: CrawlConfig,
     pub registration: RegistrationConfig,
+    pub communities: CommunitiesConfig,
+}
+
+/// How hubs' members, related hubs and communities are computed (`[communities]`). The
+/// thresholds that make a tag a hub are the curator's, in the tag rules (`[hubs]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommunitiesConfig {
+    /// Engagement window in days: members are ranked by their posts in it.
+    pub window_days: u32,
+    /// Share of a hub's members (rounded up) that are core, at most.
+    pub core_share: f64,
+    /// Share of members after the core that are active, at most.
+    pub active_share: f64,
+    /// Posts in the window a core member has written at least.
+    pub core_min_posts: u32,
+    /// Posts in the window an active member has written at least.
+    pub active_min_posts: u32,
+    /// Least Jaccard index of two hubs' blogger sets for them to be related.
+    pub related_min_jaccard: f64,
+    /// Least edge weight kept in the hub graph that communities are clustered from.
+    pub min_edge: f64,
+    /// Leiden resolution: above 1, more and smaller communities.
+    pub resolution: f64,
+    /// Seed of the clustering: the same data and seed give the same communities.
+    pub seed: u64,
+    /// Least share of a blogger's posts in a community for membership.
+    pub member_min_share: f64,
+    /// How often `kith serve` recomputes hubs and communities.
+    pub recompute_secs: u64,
+}
+
+impl Default for CommunitiesConfig {
+    fn default() -> Self {
+        Self {
+            window_days: 90,
+            core_share: 0.15,
+            active_share: 0.20,
+            core_min_posts: 2,
+            active_min_posts: 1,
+            related_min_jaccard: 0.05,
+            min_edge: 0.1,
+            resolution: 1.0,
+            seed: 42,
+            member_min_share: 0.2,
+            recompute_secs: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -98,6 +146,7 @@ impl Default for Config {
             web: WebConfig::default(),
             crawl: CrawlConfig::default(),
             registration: RegistrationConfig::default(),
+            communities: CommunitiesConfig::default(),
         }
     }
 }
@@ -257,6 +306,33 @@ impl Config {
         }
         if c.websub_lease_secs == 0 {
             return bad("crawl.websub_lease_secs", "must be at least 1".into());
+        }
+        let k = &self.communities;
+        for (key, v) in [
+            ("communities.core_share", k.core_share),
+            ("communities.active_share", k.active_share),
+            ("communities.related_min_jaccard", k.related_min_jaccard),
+            ("communities.min_edge", k.min_edge),
+            ("communities.member_min_share", k.member_min_share),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(key, format!("is {v}; must be between 0 and 1"));
+            }
+        }
+        if k.core_share + k.active_share > 1.0 {
+            return bad(
+                "communities.active_share",
+                "core_share + active_share must not exceed 1".into(),
+            );
+        }
+        if !(k.resolution > 0.0 && k.resolution.is_finite()) {
+            return bad("communities.resolution", "must be a positive number".into());
+        }
+        if k.window_days == 0 || k.recompute_secs == 0 {
+            return bad(
+                "communities.window_days",
+                "window_days and recompute_secs must be at least 1".into(),
+            );
         }
         if c.sweep_every_secs == 0 {
             return bad("crawl.sweep_every_secs", "must be at least 1".into());

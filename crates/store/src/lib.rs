@@ -98,7 +98,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn hub_stats(&self, query: HubStatsQuery) -> Result<HubStats>;
     /// Posts answering a post of another blog (by linking to it), newest first; with
     /// `tag`, only exchanges where either side carries that tag.
-    async fn replies(&self, tag: Option<String>, public_only: bool, limit: usize) -> Result<Vec<Reply>>;
+    async fn replies(
+        &self,
+        tag: Option<String>,
+        public_only: bool,
+        limit: usize,
+    ) -> Result<Vec<Reply>>;
 
     // --- re-tagging and tag display forms (issue 4: `kith retag`, hot-reloaded rules) ---
 

@@ -949,7 +949,8 @@ impl Store for SqliteStore {
     // --- hubs and communities ---
 
     async fn hub_stats(&self, query: crate::HubStatsQuery) -> Result<crate::HubStats> {
-        self.read(move |conn| crate::hubs::hub_stats(conn, &query)).await
+        self.read(move |conn| crate::hubs::hub_stats(conn, &query))
+            .await
     }
 
     async fn replies(

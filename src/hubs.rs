@@ -1,0 +1,412 @@
+//! `kith hubs` and `kith communities`: hubs and communities computed from the store, and
+//! [`HubsCache`], the snapshot `kith serve` keeps fresh for the web pages.
+
+use crate::cli::{CommunitiesArgs, HubsArgs};
+use crate::{App, tagcmd};
+use chrono::{DateTime, Utc};
+use kith_config::{Config, TagRules};
+use kith_hubs::{Params, RoleParams, Snapshot, Window};
+use kith_model::{Blog, BlogId};
+use kith_store::{DynStore, PostQuery};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Weeks of activity a hub shows, and the last of them that count as "now" for trends.
+const WEEKS: i64 = 26;
+const RISING_WEEKS: i64 = 4;
+
+/// The computation's parameters: the curator's hub thresholds and the service's
+/// `[communities]` settings.
+pub fn params(config: &Config, rules: &TagRules) -> Params {
+    let c = &config.communities;
+    Params {
+        min_posts: u32::try_from(rules.hubs.min_posts).unwrap_or(u32::MAX),
+        min_bloggers: u32::try_from(rules.hubs.min_bloggers).unwrap_or(u32::MAX),
+        roles: RoleParams {
+            core_share: c.core_share,
+            active_share: c.active_share,
+            core_min_recent: c.core_min_posts,
+            active_min_recent: c.active_min_posts,
+            ..RoleParams::default()
+        },
+        related_min_jaccard: c.related_min_jaccard,
+        community: kith_hubs::CommunityParams {
+            min_edge: c.min_edge,
+            resolution: c.resolution,
+            seed: c.seed,
+            member_min_share: c.member_min_share,
+            ..kith_hubs::CommunityParams::default()
+        },
+        ..Params::default()
+    }
+}
+
+/// Hubs and communities of the public posts, now. Windows end at the newest public post
+/// when the site has been quiet (an archive, a paused crawler), so a quiet hub still shows
+/// who its core was rather than nobody.
+pub async fn compute(
+    store: &DynStore,
+    config: &Config,
+    rules: &TagRules,
+) -> anyhow::Result<Snapshot> {
+    let newest = store
+        .latest_posts(PostQuery {
+            limit: 1,
+            ..PostQuery::default()
+        })
+        .await?
+        .first()
+        .map(|p| p.published);
+    let now = Utc::now();
+    let until = newest.map_or(now, |t| t.min(now));
+    let window = Window::ending(
+        until,
+        i64::from(config.communities.window_days),
+        RISING_WEEKS,
+        WEEKS,
+    );
+    let stats = store.hub_stats(window.query(true)).await?;
+    let params = params(config, rules);
+    tokio::task::spawn_blocking(move || kith_hubs::compute(&stats, &window, &params))
+        .await
+        .map_err(|e| anyhow::anyhow!("hub computation failed: {e}"))
+}
+
+/// The latest snapshot, shared by the web pages; replaced whole when recomputed.
+#[derive(Clone)]
+pub struct HubsCache {
+    current: Arc<RwLock<Arc<Snapshot>>>,
+}
+
+impl HubsCache {
+    pub fn new(snapshot: Snapshot) -> Self {
+        Self {
+            current: Arc::new(RwLock::new(Arc::new(snapshot))),
+        }
+    }
+
+    pub fn get(&self) -> Arc<Snapshot> {
+        match self.current.read() {
+            Ok(s) => Arc::clone(&s),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn set(&self, snapshot: Snapshot) {
+        let mut slot = match self.current.write() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *slot = Arc::new(snapshot);
+    }
+
+    /// Recomputes every `config.communities.recompute_secs` (and when `kick` is notified,
+    /// at most once a minute) until `shutdown`. A failed computation keeps the old
+    /// snapshot and is logged.
+    pub async fn refresh_loop(
+        self,
+        store: DynStore,
+        config: Config,
+        kick: Arc<tokio::sync::Notify>,
+        shutdown: CancellationToken,
+    ) {
+        let every = std::time::Duration::from_secs(config.communities.recompute_secs);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+                _ = kick.notified() => {}
+            }
+            let rules = match tagcmd::load_rules(&config, None) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "hubs not recomputed: the tag rules do not load");
+                    continue;
+                }
+            };
+            let started = Instant::now();
+            match compute(&store, &config, &rules).await {
+                Ok(s) => {
+                    tracing::info!(
+                        hubs = s.hubs.len(),
+                        communities = s.communities.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "hubs and communities recomputed"
+                    );
+                    self.set(s);
+                }
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "hubs not recomputed"),
+            }
+            // However often kicked, recompute at most once a minute.
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(60).min(every)) => {}
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct MemberJson<'a> {
+    blog_id: i64,
+    homepage_url: &'a str,
+    title: &'a str,
+    role: kith_hubs::Role,
+    score: f64,
+    posts: u32,
+    recent_posts: u32,
+    last_post: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+struct RelatedJson<'a> {
+    tag: &'a str,
+    display: &'a str,
+    shared_bloggers: u32,
+    jaccard: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct HubJson<'a> {
+    tag: &'a str,
+    display: &'a str,
+    posts: u32,
+    member_count: usize,
+    recent_posts: u32,
+    trend: f64,
+    community: Option<&'a str>,
+    related: Vec<RelatedJson<'a>>,
+    members: Vec<MemberJson<'a>>,
+    rising: &'a [kith_hubs::RisingTag],
+    weekly: &'a [kith_hubs::WeekCount],
+}
+
+#[derive(Debug, Serialize)]
+struct CommunityMemberJson<'a> {
+    blog_id: i64,
+    homepage_url: &'a str,
+    title: &'a str,
+    role: kith_hubs::Role,
+    score: f64,
+    share: f64,
+    primary: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct CommunityJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    hubs: &'a [String],
+    members: Vec<CommunityMemberJson<'a>>,
+    edges: &'a [kith_hubs::communities::HubEdge],
+}
+
+async fn snapshot_and_blogs(app: &App) -> anyhow::Result<(Snapshot, HashMap<BlogId, Blog>)> {
+    let rules = tagcmd::load_rules(&app.config, None)?;
+    let snapshot = compute(&app.store, &app.config, &rules).await?;
+    let blogs = app
+        .store
+        .blogs()
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b))
+        .collect();
+    Ok((snapshot, blogs))
+}
+
+fn blog_fields(blogs: &HashMap<BlogId, Blog>, id: BlogId) -> (&str, &str) {
+    blogs
+        .get(&id)
+        .map_or(("", ""), |b| (b.homepage_url.as_str(), b.title.as_str()))
+}
+
+pub async fn cmd_hubs(app: App, args: HubsArgs) -> anyhow::Result<()> {
+    let (s, blogs) = snapshot_and_blogs(&app).await?;
+    let hubs = s.hubs.iter().take(args.limit.unwrap_or(usize::MAX));
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let rows: Vec<HubJson<'_>> = hubs
+            .map(|h| HubJson {
+                tag: &h.tag,
+                display: &h.display,
+                posts: h.posts,
+                member_count: h.members.len(),
+                recent_posts: h.recent_posts,
+                trend: h.trend,
+                community: h.community.as_deref(),
+                related: h
+                    .related
+                    .iter()
+                    .map(|r| RelatedJson {
+                        tag: &r.tag,
+                        display: &r.display,
+                        shared_bloggers: r.shared_bloggers,
+                        jaccard: r.jaccard,
+                    })
+                    .collect(),
+                members: h
+                    .members
+                    .iter()
+                    .map(|m| {
+                        let (homepage_url, title) = blog_fields(&blogs, m.blog);
+                        MemberJson {
+                            blog_id: m.blog.0,
+                            homepage_url,
+                            title,
+                            role: m.role,
+                            score: m.score,
+                            posts: m.posts,
+                            recent_posts: m.recent,
+                            last_post: m.last,
+                        }
+                    })
+                    .collect(),
+                rising: &h.rising,
+                weekly: &h.weekly,
+            })
+            .collect();
+        return crate::ignore_broken_pipe(
+            serde_json::to_writer_pretty(&mut out, &rows)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(out)),
+        );
+    }
+    if s.hubs.is_empty() {
+        writeln!(
+            out,
+            "No hubs yet: a tag becomes a hub with {} posts from {} bloggers (tag rules, [hubs]).",
+            s.params.min_posts, s.params.min_bloggers
+        )?;
+        return Ok(());
+    }
+    let mut table = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        table,
+        "{:<24} {:>6} {:>8} {:>5} {:>7}  {:<20} related",
+        "HUB", "POSTS", "MEMBERS", "CORE", "ACTIVE", "COMMUNITY"
+    );
+    for h in hubs {
+        let count = |r| h.members.iter().filter(|m| m.role == r).count();
+        let related: Vec<&str> = h
+            .related
+            .iter()
+            .take(4)
+            .map(|r| r.display.as_str())
+            .collect();
+        let _ = writeln!(
+            table,
+            "{:<24} {:>6} {:>8} {:>5} {:>7}  {:<20} {}",
+            truncate(&h.display, 24),
+            h.posts,
+            h.members.len(),
+            count(kith_hubs::Role::Core),
+            count(kith_hubs::Role::Active),
+            truncate(h.community.as_deref().unwrap_or("-"), 20),
+            related.join(", ")
+        );
+    }
+    crate::ignore_broken_pipe(out.write_all(table.as_bytes()))
+}
+
+pub async fn cmd_communities(app: App, args: CommunitiesArgs) -> anyhow::Result<()> {
+    let (s, blogs) = snapshot_and_blogs(&app).await?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let rows: Vec<CommunityJson<'_>> = s
+            .communities
+            .iter()
+            .map(|c| CommunityJson {
+                id: &c.id,
+                name: &c.name,
+                hubs: &c.hubs,
+                members: c
+                    .members
+                    .iter()
+                    .map(|m| {
+                        let (homepage_url, title) = blog_fields(&blogs, m.blog);
+                        CommunityMemberJson {
+                            blog_id: m.blog.0,
+                            homepage_url,
+                            title,
+                            role: m.role,
+                            score: m.score,
+                            share: m.share,
+                            primary: m.primary,
+                        }
+                    })
+                    .collect(),
+                edges: &c.edges,
+            })
+            .collect();
+        return crate::ignore_broken_pipe(
+            serde_json::to_writer_pretty(&mut out, &rows)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(out)),
+        );
+    }
+    if s.communities.is_empty() {
+        writeln!(
+            out,
+            "No communities yet: they form when hubs share bloggers ({} hubs so far).",
+            s.hubs.len()
+        )?;
+        return Ok(());
+    }
+    let mut text = String::new();
+    use std::fmt::Write as _;
+    for c in &s.communities {
+        let _ = writeln!(
+            text,
+            "{} ({} hubs, {} members)",
+            c.name,
+            c.hubs.len(),
+            c.members.len()
+        );
+        let _ = writeln!(text, "  hubs: {}", c.hubs.join(", "));
+        for m in c.members.iter().take(args.members.unwrap_or(10)) {
+            let (url, title) = blog_fields(&blogs, m.blog);
+            let _ = writeln!(
+                text,
+                "  {:<10} {:>5.1}  {}{}",
+                m.role.as_str(),
+                m.score,
+                if title.is_empty() { url } else { title },
+                if m.primary { "" } else { "  (also)" }
+            );
+        }
+        if c.members.len() > args.members.unwrap_or(10) {
+            let _ = writeln!(
+                text,
+                "  ... and {} more",
+                c.members.len() - args.members.unwrap_or(10)
+            );
+        }
+        text.push('\n');
+    }
+    crate::ignore_broken_pipe(out.write_all(text.as_bytes()))
+}
+
+/// Each blog's primary community id, for `kith blogs list --json`.
+pub async fn primary_communities(app: &App) -> anyhow::Result<HashMap<BlogId, String>> {
+    let rules = tagcmd::load_rules(&app.config, None)?;
+    let s = compute(&app.store, &app.config, &rules).await?;
+    Ok(s.blogs
+        .iter()
+        .filter_map(|(&b, c)| c.primary.clone().map(|p| (b, p)))
+        .collect())
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
