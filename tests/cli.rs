@@ -114,7 +114,20 @@ async fn usage_errors_exit_2_and_help_lists_only_working_commands() {
     assert_eq!(
         commands,
         [
-            "serve", "demo", "blogs", "opml", "export", "crawl", "tag", "rules", "retag", "help"
+            "serve",
+            "demo",
+            "blogs",
+            "opml",
+            "export",
+            "crawl",
+            "hubs",
+            "communities",
+            "search",
+            "reindex",
+            "tag",
+            "rules",
+            "retag",
+            "help"
         ]
     );
 }
