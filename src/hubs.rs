@@ -5,13 +5,13 @@ use crate::cli::{CommunitiesArgs, HubsArgs};
 use crate::{App, tagcmd};
 use chrono::{DateTime, Utc};
 use kith_config::{Config, TagRules};
-use kith_hubs::{Params, RoleParams, Snapshot, Window};
+use kith_hubs::{HubsCache, Params, RoleParams, Snapshot, Window};
 use kith_model::{Blog, BlogId};
 use kith_store::{DynStore, PostQuery};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -76,76 +76,48 @@ pub async fn compute(
         .map_err(|e| anyhow::anyhow!("hub computation failed: {e}"))
 }
 
-/// The latest snapshot, shared by the web pages; replaced whole when recomputed.
-#[derive(Clone)]
-pub struct HubsCache {
-    current: Arc<RwLock<Arc<Snapshot>>>,
-}
-
-impl HubsCache {
-    pub fn new(snapshot: Snapshot) -> Self {
-        Self {
-            current: Arc::new(RwLock::new(Arc::new(snapshot))),
+/// Keeps `cache` (the snapshot `kith serve` shares with the web pages) fresh:
+/// recomputes every `config.communities.recompute_secs` (and when `kick` is notified,
+/// at most once a minute) until `shutdown`. A failed computation keeps the old
+/// snapshot and is logged.
+pub async fn refresh_loop(
+    cache: HubsCache,
+    store: DynStore,
+    config: Config,
+    kick: Arc<tokio::sync::Notify>,
+    shutdown: CancellationToken,
+) {
+    let every = std::time::Duration::from_secs(config.communities.recompute_secs);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+            _ = kick.notified() => {}
         }
-    }
-
-    pub fn get(&self) -> Arc<Snapshot> {
-        match self.current.read() {
-            Ok(s) => Arc::clone(&s),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    fn set(&self, snapshot: Snapshot) {
-        let mut slot = match self.current.write() {
-            Ok(s) => s,
-            Err(poisoned) => poisoned.into_inner(),
+        let rules = match tagcmd::load_rules(&config, None) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "hubs not recomputed: the tag rules do not load");
+                continue;
+            }
         };
-        *slot = Arc::new(snapshot);
-    }
-
-    /// Recomputes every `config.communities.recompute_secs` (and when `kick` is notified,
-    /// at most once a minute) until `shutdown`. A failed computation keeps the old
-    /// snapshot and is logged.
-    pub async fn refresh_loop(
-        self,
-        store: DynStore,
-        config: Config,
-        kick: Arc<tokio::sync::Notify>,
-        shutdown: CancellationToken,
-    ) {
-        let every = std::time::Duration::from_secs(config.communities.recompute_secs);
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(every) => {}
-                _ = kick.notified() => {}
+        let started = Instant::now();
+        match compute(&store, &config, &rules).await {
+            Ok(s) => {
+                tracing::info!(
+                    hubs = s.hubs.len(),
+                    communities = s.communities.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "hubs and communities recomputed"
+                );
+                cache.set(s);
             }
-            let rules = match tagcmd::load_rules(&config, None) {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(error = %e, "hubs not recomputed: the tag rules do not load");
-                    continue;
-                }
-            };
-            let started = Instant::now();
-            match compute(&store, &config, &rules).await {
-                Ok(s) => {
-                    tracing::info!(
-                        hubs = s.hubs.len(),
-                        communities = s.communities.len(),
-                        ms = started.elapsed().as_millis() as u64,
-                        "hubs and communities recomputed"
-                    );
-                    self.set(s);
-                }
-                Err(e) => tracing::error!(error = %format!("{e:#}"), "hubs not recomputed"),
-            }
-            // However often kicked, recompute at most once a minute.
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(std::time::Duration::from_secs(60).min(every)) => {}
-            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "hubs not recomputed"),
+        }
+        // However often kicked, recompute at most once a minute.
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60).min(every)) => {}
         }
     }
 }

@@ -73,6 +73,7 @@ pub fn sweep_options(
         websub: websub && config.crawl.websub,
         fallback: std::time::Duration::from_secs(config.crawl.max_interval_secs),
         indexer: None,
+        hubs_kick: None,
     }
 }
 
@@ -146,6 +147,8 @@ pub async fn serve_on(
     let enricher = Arc::new(enrich::Enricher::open(&app.config, &app.store).await?);
     reload::spawn(&app.config, Arc::clone(&enricher), shutdown.child_token());
     let index_task = search::IndexTask::start(&app).await;
+    let hubs_kick = Arc::new(tokio::sync::Notify::new());
+    let hubs = start_hubs(&app, Arc::clone(&hubs_kick), &shutdown);
     let websub = app.config.crawl.websub.then(|| websub::WebSubContext {
         public_url: app.config.public_url(),
         lease_secs: app.config.crawl.websub_lease_secs,
@@ -153,16 +156,30 @@ pub async fn serve_on(
     let crawler_task = tokio::spawn(pipeline::run_crawler(
         Arc::clone(&app.store),
         Arc::clone(&app.crawler),
-        index_task.attach(sweep_options(
-            &app.config,
-            true,
-            Some(Arc::clone(&enricher)),
-        )),
+        {
+            let mut opts = index_task.attach(sweep_options(
+                &app.config,
+                true,
+                Some(Arc::clone(&enricher)),
+            ));
+            opts.hubs_kick = Some(Arc::clone(&hubs_kick));
+            opts
+        },
         std::time::Duration::from_secs(app.config.crawl.sweep_every_secs),
         websub,
         shutdown.child_token(),
     ));
-    let state = kith_web::AppState::new(Arc::clone(&app.store))?;
+    let site = kith_web::Site {
+        name: app.config.web.site_name.clone(),
+        public_url: app.config.public_url().trim_end_matches('/').to_string(),
+        websub_hub: app.config.web.websub_hub.clone(),
+    };
+    let state = kith_web::AppState::new(
+        Arc::clone(&app.store),
+        site,
+        hubs,
+        index_task.search_index(),
+    )?;
     let max_body = usize::try_from(app.config.crawl.max_body_bytes).unwrap_or(usize::MAX);
     let router = kith_web::router(state).merge(websub::routes(
         Arc::clone(&app.store),
@@ -181,6 +198,30 @@ pub async fn serve_on(
     let _ = crawler_task.await;
     index_task.finish().await;
     served.context("the web server failed")
+}
+
+/// The hubs snapshot the site shows: empty until the first computation (started now, in
+/// the background, so a large store does not hold the site back), then recomputed on
+/// schedule and when the crawler stores posts (`kick`).
+fn start_hubs(
+    app: &App,
+    kick: Arc<tokio::sync::Notify>,
+    shutdown: &CancellationToken,
+) -> kith_hubs::HubsCache {
+    let rules = tagcmd::load_rules(&app.config, None).ok();
+    let params = rules
+        .as_ref()
+        .map_or_else(kith_hubs::Params::default, |r| hubs::params(&app.config, r));
+    let cache = kith_hubs::HubsCache::new(kith_hubs::Snapshot::empty(&params));
+    kick.notify_one();
+    tokio::spawn(hubs::refresh_loop(
+        cache.clone(),
+        Arc::clone(&app.store),
+        app.config.clone(),
+        kick,
+        shutdown.child_token(),
+    ));
+    cache
 }
 
 /// Finds a blog by id or URL.

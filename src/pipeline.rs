@@ -23,6 +23,8 @@ pub struct SweepOptions {
     pub fallback: Duration,
     /// The search index's writer, told about new posts and status changes.
     pub indexer: Option<kith_index::Indexer>,
+    /// Told when posts or a blog's status change, so hubs and communities are recomputed.
+    pub hubs_kick: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl SweepOptions {
@@ -33,6 +35,7 @@ impl SweepOptions {
             websub: false,
             fallback: Duration::from_secs(24 * 3600),
             indexer: None,
+            hubs_kick: None,
         }
     }
 }
@@ -160,6 +163,11 @@ pub async fn sweep(
                         }
                     }
                     ix.kick();
+                }
+                if let Some(kick) = &opts.hubs_kick
+                    && (s.new + s.updated > 0 || new_status.is_some())
+                {
+                    kick.notify_one();
                 }
                 s
             }

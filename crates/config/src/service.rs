@@ -97,6 +97,11 @@ pub struct WebConfig {
     /// The URL people reach this hub at (links in feeds, WebSub callbacks). Defaults to
     /// `http://{listen}/`.
     pub public_url: Option<String>,
+    /// The site's name, shown in page titles and feed titles.
+    pub site_name: String,
+    /// A WebSub hub that our own feeds announce (`rel="hub"`) and that Kith pings when a
+    /// hub's feed changes. Absent: our feeds are polled only.
+    pub websub_hub: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -156,6 +161,8 @@ impl Default for WebConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
+            site_name: "Kith".into(),
+            websub_hub: None,
         }
     }
 }

@@ -191,6 +191,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// No hubs yet: what a site shows before its first computation finishes.
+    pub fn empty(params: &Params) -> Snapshot {
+        let window = Window::ending(Utc::now(), 28, 4, 12);
+        compute(&HubStats::default(), &window, params)
+    }
+
     pub fn hub(&self, tag: &str) -> Option<&Hub> {
         self.by_tag.get(tag).map(|&i| &self.hubs[i])
     }
@@ -500,3 +506,35 @@ fn related_hubs(
 
 #[cfg(test)]
 mod tests;
+
+/// The latest [`Snapshot`], shared by everything that reads hubs (the web pages, the
+/// API); replaced whole when recomputed, so a reader never sees half of one computation.
+#[derive(Clone)]
+pub struct HubsCache {
+    current: std::sync::Arc<std::sync::RwLock<std::sync::Arc<Snapshot>>>,
+}
+
+impl HubsCache {
+    pub fn new(snapshot: Snapshot) -> Self {
+        Self {
+            current: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(snapshot))),
+        }
+    }
+
+    /// The current snapshot (cheap: one reference count).
+    pub fn get(&self) -> std::sync::Arc<Snapshot> {
+        match self.current.read() {
+            Ok(s) => std::sync::Arc::clone(&s),
+            Err(poisoned) => std::sync::Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Replaces the snapshot for every later [`HubsCache::get`].
+    pub fn set(&self, snapshot: Snapshot) {
+        let mut slot = match self.current.write() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *slot = std::sync::Arc::new(snapshot);
+    }
+}

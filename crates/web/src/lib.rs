@@ -12,14 +12,20 @@
 //! - [`templates`] — the template environment and its filters.
 //! - this file: [`AppState`], [`router`] (with its middleware) and [`serve`].
 
+pub mod api;
 pub mod error;
+pub mod feeds;
 pub mod pages;
+pub mod register;
+pub mod search;
 pub mod templates;
 
 pub use error::WebError;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
+use kith_hubs::HubsCache;
+use kith_index::SearchIndex;
 use kith_store::DynStore;
 use std::future::Future;
 use std::sync::Arc;
@@ -30,21 +36,54 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// Longest a request may take end to end before it is answered 408/503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Who the site is: what pages, feeds and the API say about themselves.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The hub's name, shown in titles.
+    pub name: String,
+    /// Where the site is reached from outside (`web.public_url`), no trailing slash:
+    /// feeds' `rel="self"`, OPML and verification links are absolute under it.
+    pub public_url: String,
+    /// A WebSub hub our feeds announce with `rel="hub"` and ping when they change.
+    pub websub_hub: Option<String>,
+}
+
+impl Default for Site {
+    fn default() -> Self {
+        Self {
+            name: "Kith".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            websub_hub: None,
+        }
+    }
+}
+
 /// What every handler needs.
 #[derive(Clone)]
 pub struct AppState {
     pub store: DynStore,
     pub templates: Arc<templates::Templates>,
-    /// The hub's name, shown in titles.
-    pub site_name: Arc<str>,
+    pub site: Arc<Site>,
+    /// Hubs and communities, recomputed in the background by the binary.
+    pub hubs: HubsCache,
+    /// The search index (a reader; the binary owns the writer), absent when the index
+    /// cannot be opened: search then says so instead of failing.
+    pub search: Option<SearchIndex>,
 }
 
 impl AppState {
-    pub fn new(store: DynStore) -> Result<Self, WebError> {
+    pub fn new(
+        store: DynStore,
+        site: Site,
+        hubs: HubsCache,
+        search: Option<SearchIndex>,
+    ) -> Result<Self, WebError> {
         Ok(Self {
             store,
             templates: Arc::new(templates::Templates::new()?),
-            site_name: Arc::from("Kith"),
+            site: Arc::new(site),
+            hubs,
+            search,
         })
     }
 }
@@ -64,6 +103,10 @@ pub fn router(state: AppState) -> Router {
         ),
     ];
     let mut router = pages::routes()
+        .merge(feeds::routes())
+        .merge(api::routes())
+        .merge(search::routes())
+        .merge(register::routes())
         .with_state(state)
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

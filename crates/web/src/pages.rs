@@ -119,7 +119,7 @@ async fn index(
     let html = state.templates.render(
         "index.html",
         context! {
-            site_name => &*state.site_name,
+            site_name => &state.site.name,
             posts => minijinja::value::Serde(&views),
             older => older,
             counts => context! { blogs => counts.blogs, posts => counts.posts },
