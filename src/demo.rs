@@ -99,6 +99,8 @@ pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> anyhow::Result<
         started.elapsed().as_secs_f64()
     );
 
+    print_hubs(&app).await;
+
     let ticker = {
         let sphere = sphere.clone();
         let stop = shutdown.child_token();
@@ -130,4 +132,51 @@ pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> anyhow::Result<
     sphere.shutdown().await;
     drop(tmp);
     served
+}
+
+/// What the demo's crawl revealed: the biggest hubs and the communities, in a few lines.
+async fn print_hubs(app: &App) {
+    let computed = async {
+        let rules = crate::tagcmd::load_rules(&app.config, None)?;
+        crate::hubs::compute(&app.store, &app.config, &rules).await
+    };
+    let snapshot = match computed.await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Hubs not computed yet: {e:#}");
+            return;
+        }
+    };
+    eprintln!(
+        "{} hubs and {} communities:",
+        snapshot.hubs.len(),
+        snapshot.communities.len()
+    );
+    for hub in snapshot.hubs.iter().take(8) {
+        let related: Vec<&str> = hub
+            .related
+            .iter()
+            .take(3)
+            .map(|r| r.display.as_str())
+            .collect();
+        eprintln!(
+            "  hub {:<24} {:>5} posts, {:>3} bloggers; related: {}",
+            hub.display,
+            hub.posts,
+            hub.bloggers,
+            if related.is_empty() {
+                "-".to_string()
+            } else {
+                related.join(", ")
+            }
+        );
+    }
+    for c in snapshot.communities.iter().take(8) {
+        eprintln!(
+            "  community {:<40} {:>3} hubs, {:>3} members",
+            c.name,
+            c.hubs.len(),
+            c.members.len()
+        );
+    }
 }

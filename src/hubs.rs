@@ -71,9 +71,14 @@ pub async fn compute(
     );
     let stats = store.hub_stats(window.query(true)).await?;
     let params = params(config, rules);
-    tokio::task::spawn_blocking(move || kith_hubs::compute(&stats, &window, &params))
-        .await
-        .map_err(|e| anyhow::anyhow!("hub computation failed: {e}"))
+    let mut snapshot =
+        tokio::task::spawn_blocking(move || kith_hubs::compute(&stats, &window, &params))
+            .await
+            .map_err(|e| anyhow::anyhow!("hub computation failed: {e}"))?;
+    // Hubs show the form most authors write, not whichever came first.
+    let tags: Vec<String> = snapshot.hubs.iter().map(|h| h.tag.clone()).collect();
+    snapshot.set_displays(&store.tag_displays(tags).await?);
+    Ok(snapshot)
 }
 
 /// Keeps `cache` (the snapshot `kith serve` shares with the web pages) fresh:

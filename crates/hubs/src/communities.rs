@@ -158,20 +158,24 @@ pub(crate) fn detect(
             }
         }
     }
-    let mut blogs: BTreeMap<BlogId, BlogCommunities> = BTreeMap::new();
     // (blog, share, engagement score, recent posts, primary) per community.
     type Candidate = (BlogId, f64, f64, u32, bool);
     let mut members: Vec<Vec<Candidate>> = vec![Vec::new(); groups.len()];
     let mut by_blog: BTreeMap<BlogId, Vec<(usize, f64)>> = BTreeMap::new();
+    let mut primary_of: HashMap<BlogId, usize> = HashMap::new();
     for (&(blog, c), &w) in &weight {
         let t = total.get(&blog).copied().unwrap_or(w);
         if t > 0.0 {
             by_blog.entry(blog).or_default().push((c, w / t));
         }
     }
+    let mut kept_of: BTreeMap<BlogId, Vec<(usize, f64)>> = BTreeMap::new();
     for (blog, mut shares) in by_blog {
         shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let primary = shares.first().map(|s| s.0);
+        if let Some(c) = primary {
+            primary_of.insert(blog, c);
+        }
         let kept: Vec<(usize, f64)> = shares
             .into_iter()
             .filter(|&(c, s)| Some(c) == primary || s >= p.member_min_share)
@@ -180,10 +184,34 @@ pub(crate) fn detect(
             let (score, recent) = engagement.get(&(blog, c)).copied().unwrap_or_default();
             members[c].push((blog, share, score, recent, Some(c) == primary));
         }
+        kept_of.insert(blog, kept);
+    }
+    // Each community is named after its most characteristic hubs and identified by the
+    // first of them: a hub whose bloggers mostly belong here (not a generic tag that
+    // members of every community use), weighted by how many of them there are.
+    for (c, g) in groups.iter_mut().enumerate() {
+        let score = |h: usize| {
+            let hub = &hubs[h];
+            let here = hub
+                .members
+                .iter()
+                .filter(|m| primary_of.get(&m.blog) == Some(&c))
+                .count() as f64;
+            here / f64::from(hub.bloggers.max(1)) * (1.0 + here).ln()
+        };
+        let mut ranked: Vec<(usize, f64)> = g.iter().map(|&h| (h, score(h))).collect();
+        // Stable: ties keep hub order (most bloggers first).
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        *g = ranked.into_iter().map(|(h, _)| h).collect();
+    }
+    let mut blogs: BTreeMap<BlogId, BlogCommunities> = BTreeMap::new();
+    for (blog, kept) in kept_of {
         blogs.insert(
             blog,
             BlogCommunities {
-                primary: primary.map(|c| hubs[groups[c][0]].tag.clone()),
+                primary: primary_of
+                    .get(&blog)
+                    .map(|&c| hubs[groups[c][0]].tag.clone()),
                 shares: kept
                     .iter()
                     .map(|&(c, s)| (hubs[groups[c][0]].tag.clone(), s))
@@ -206,12 +234,7 @@ pub(crate) fn detect(
             let in_group = |h: usize| g.contains(&h);
             Community {
                 id: hubs[g[0]].tag.clone(),
-                name: g
-                    .iter()
-                    .take(3)
-                    .map(|&h| hubs[h].display.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" · "),
+                name: name_of(g.iter().map(|&h| hubs[h].display.as_str())),
                 hubs: g.iter().map(|&h| hubs[h].tag.clone()).collect(),
                 members: ms
                     .into_iter()
@@ -248,4 +271,9 @@ pub(crate) fn detect(
             .then_with(|| a.id.cmp(&b.id))
     });
     (communities, blogs)
+}
+
+/// A community's name: its first three hubs' display forms.
+pub fn name_of<'a>(hubs: impl Iterator<Item = &'a str>) -> String {
+    hubs.take(3).collect::<Vec<_>>().join(" · ")
 }

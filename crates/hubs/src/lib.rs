@@ -197,6 +197,31 @@ impl Snapshot {
         compute(&HubStats::default(), &window, params)
     }
 
+    /// Shows each hub under `displays[tag]` (for example the most common surface form
+    /// authors use, which the store knows better than the first-seen form the
+    /// computation started from), in hubs, related hubs and community names.
+    pub fn set_displays(&mut self, displays: &HashMap<String, String>) {
+        let show = |tag: &str, display: &mut String| {
+            if let Some(d) = displays.get(tag).filter(|d| !d.trim().is_empty()) {
+                d.clone_into(display);
+            }
+        };
+        for hub in &mut self.hubs {
+            show(&hub.tag, &mut hub.display);
+            for r in &mut hub.related {
+                show(&r.tag, &mut r.display);
+            }
+        }
+        for c in &mut self.communities {
+            c.name = communities::name_of(c.hubs.iter().map(|t| {
+                displays
+                    .get(t)
+                    .filter(|d| !d.trim().is_empty())
+                    .map_or(t.as_str(), String::as_str)
+            }));
+        }
+    }
+
     pub fn hub(&self, tag: &str) -> Option<&Hub> {
         self.by_tag.get(tag).map(|&i| &self.hubs[i])
     }

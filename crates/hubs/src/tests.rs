@@ -191,6 +191,21 @@ fn communities_separate_practices_and_are_reproducible() {
 }
 
 #[test]
+fn communities_are_named_after_their_characteristic_hubs() {
+    let s = two_practices().compute(&params());
+    // "release" has the most bloggers, but half of them belong to the other community:
+    // it does not lead a community's name nor give its id.
+    let release = s.hub("release").unwrap().community.clone().unwrap();
+    let c = s.community(&release).unwrap();
+    assert!(c.hubs.contains(&"release".to_string()), "{:?}", c.hubs);
+    assert_ne!(c.id, "release");
+    assert!(!c.name.to_lowercase().starts_with("release"), "{}", c.name);
+    for c in &s.communities {
+        assert_eq!(c.hubs[0], c.id, "the id is the first-named hub");
+    }
+}
+
+#[test]
 fn weekly_activity_and_rising_tags() {
     let mut f = two_practices();
     let go = f.tag("go");
@@ -240,4 +255,30 @@ fn weekly_activity_and_rising_tags() {
 fn an_empty_store_has_no_hubs() {
     let s = Fixture::new().compute(&params());
     assert!(s.hubs.is_empty() && s.communities.is_empty() && s.blogs.is_empty());
+}
+
+#[test]
+fn displays_follow_the_forms_authors_use() {
+    let mut s = two_practices().compute(&params());
+    let displays: HashMap<String, String> = [
+        ("go".to_string(), "Go".to_string()),
+        ("goroutines".to_string(), "Goroutines".to_string()),
+        ("helm".to_string(), " ".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    s.set_displays(&displays);
+    assert_eq!(s.hub("go").unwrap().display, "Go");
+    // A blank form is ignored.
+    assert_ne!(s.hub("helm").unwrap().display.trim(), "");
+    let go = s.hub("go").unwrap().community.clone().unwrap();
+    let name = &s.community(&go).unwrap().name;
+    assert!(name.contains("Go") && name.contains("Goroutines"), "{name}");
+    assert!(
+        s.hubs
+            .iter()
+            .flat_map(|h| &h.related)
+            .filter(|r| r.tag == "go")
+            .all(|r| r.display == "Go")
+    );
 }
