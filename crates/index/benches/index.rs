@@ -170,7 +170,7 @@ async fn fill(store: &DynStore, posts: usize, blogs: usize, tags: usize) {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some(PROBE) {
-        probe(std::path::Path::new(&args[2]));
+        probe(std::path::Path::new(&args[2]), std::path::Path::new(&args[3])).await;
         return;
     }
     // `cargo test --all-targets` runs bench targets without `--bench`: only check it starts.
@@ -361,6 +361,7 @@ async fn main() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .arg(PROBE)
         .arg(&root)
+        .arg(dir.path().join("kith.sqlite3"))
         .output()
         .unwrap();
     print!("{}", String::from_utf8_lossy(&out.stdout));
@@ -370,9 +371,36 @@ async fn main() {
 
 const PROBE: &str = "--serve-probe";
 
-/// A serving process's memory: open the index, run rivers and searches, report VmRSS.
-fn probe(root: &std::path::Path) {
+/// A serving process: open the store and compute hubs and communities as `kith serve`
+/// does (timed), open the index, run rivers and searches; report VmRSS along the way.
+async fn probe(root: &std::path::Path, db: &std::path::Path) {
     let idle = rss_mib();
+    let store: DynStore = Arc::new(SqliteStore::open(db).await.unwrap());
+    let newest = store
+        .latest_posts(kith_store::PostQuery {
+            limit: 1,
+            ..kith_store::PostQuery::default()
+        })
+        .await
+        .unwrap()
+        .first()
+        .map_or_else(Utc::now, |p| p.published);
+    // The windows `kith serve` uses: 28 days of engagement, 4 weeks rising, 26 weeks shown.
+    let window = kith_hubs::Window::ending(newest, 28, 4, 26);
+    let t = Instant::now();
+    let stats = store.hub_stats(window.query(true)).await.unwrap();
+    let queried = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let snapshot = kith_hubs::compute(&stats, &window, &kith_hubs::Params::default());
+    let computed = t.elapsed().as_secs_f64();
+    drop(stats);
+    println!(
+        "hubs and communities: {} hubs, {} communities; store aggregates {queried:.2} s, \
+         computation (roles, related hubs, Leiden) {computed:.2} s",
+        snapshot.hubs.len(),
+        snapshot.communities.len()
+    );
+    let with_hubs = rss_mib();
     let search = SearchIndex::open(root).unwrap().unwrap();
     let opened = rss_mib();
     let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -388,9 +416,11 @@ fn probe(root: &std::path::Path) {
             .unwrap();
     }
     println!(
-        "serving process: {idle:.0} MiB at start, {opened:.0} MiB with the index open, {:.0} MiB after 500 rivers and 500 searches",
+        "serving process: {idle:.0} MiB at start, {with_hubs:.0} MiB holding the hubs snapshot, \
+         {opened:.0} MiB with the index open too, {:.0} MiB after 500 rivers and 500 searches",
         rss_mib()
     );
+    drop(snapshot);
 }
 
 fn walk_size(p: &std::path::Path) -> u64 {
