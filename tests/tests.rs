@@ -9,6 +9,7 @@ mod cli;
 mod communities;
 mod crash;
 mod crawl;
+mod pages;
 mod reload;
 mod retag;
 mod search;

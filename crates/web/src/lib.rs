@@ -8,7 +8,8 @@
 //! ## Layout
 //! - [`error`] — [`WebError`], which turns failures into pages: 4xx say what to fix, 5xx
 //!   are logged with their cause and shown generically.
-//! - [`pages`] — the handlers (`/`, `/healthz`).
+//! - [`pages`] — the HTML pages: home, hubs, communities, blogs, about.
+//! - [`svg`] — charts and maps drawn on the server as inline SVG.
 //! - [`templates`] — the template environment and its filters.
 //! - this file: [`AppState`], [`router`] (with its middleware) and [`serve`].
 
@@ -18,6 +19,7 @@ pub mod feeds;
 pub mod pages;
 pub mod register;
 pub mod search;
+pub mod svg;
 pub mod templates;
 
 pub use error::WebError;
@@ -69,6 +71,8 @@ pub struct AppState {
     /// The search index (a reader; the binary owns the writer), absent when the index
     /// cannot be opened: search then says so instead of failing.
     pub search: Option<SearchIndex>,
+    /// Blogs' titles by id for member lists, refreshed from the store now and then.
+    pub blogs: pages::BlogDirectory,
 }
 
 impl AppState {
@@ -84,6 +88,7 @@ impl AppState {
             site: Arc::new(site),
             hubs,
             search,
+            blogs: pages::BlogDirectory::default(),
         })
     }
 }

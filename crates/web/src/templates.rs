@@ -1,7 +1,36 @@
 //! The template environment: templates compiled into the binary, auto-escaping on.
+//!
+//! Filters: `excerpt` (plain text cut at a word), `seg` (a URL path segment, percent-
+//! encoded: tags come from feeds and may hold `/`, `?` or `#`), `pct` (a share as a whole
+//! percentage).
 
 use crate::WebError;
 use minijinja::{Environment, Value};
+
+/// Every page template, by name. Search and register add their own `search*.html` and
+/// `register*.html` lines here; they may `{% extends "base.html" %}` and
+/// `{% import "macros.html" as m %}` (the post river, `m.river(posts, hubs)`).
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("index.html", include_str!("../templates/index.html")),
+    ("hub.html", include_str!("../templates/hub.html")),
+    (
+        "hub_missing.html",
+        include_str!("../templates/hub_missing.html"),
+    ),
+    ("hubs.html", include_str!("../templates/hubs.html")),
+    (
+        "community.html",
+        include_str!("../templates/community.html"),
+    ),
+    (
+        "communities.html",
+        include_str!("../templates/communities.html"),
+    ),
+    ("blog.html", include_str!("../templates/blog.html")),
+    ("about.html", include_str!("../templates/about.html")),
+];
 
 #[derive(Debug)]
 pub struct Templates {
@@ -11,9 +40,12 @@ pub struct Templates {
 impl Templates {
     pub fn new() -> Result<Self, WebError> {
         let mut env = Environment::new();
-        env.add_template("base.html", include_str!("../templates/base.html"))?;
-        env.add_template("index.html", include_str!("../templates/index.html"))?;
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
         env.add_filter("excerpt", excerpt);
+        env.add_filter("seg", path_segment);
+        env.add_filter("pct", |share: f64| format!("{:.0}%", share * 100.0));
         Ok(Self { env })
     }
 
@@ -34,6 +66,19 @@ pub fn excerpt(text: &str, chars: Option<usize>) -> String {
     format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
 }
 
+/// `s` as one URL path segment: unreserved ASCII kept, every other byte percent-encoded.
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +87,17 @@ mod tests {
     fn excerpts_cut_at_words() {
         assert_eq!(excerpt("short  text", None), "short text");
         assert_eq!(excerpt("one two three four", Some(9)), "one two…");
+    }
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(path_segment("rust"), "rust");
+        assert_eq!(path_segment("c++/x?y#z"), "c%2B%2B%2Fx%3Fy%23z");
+        assert_eq!(path_segment("café"), "caf%C3%A9");
+    }
+
+    #[test]
+    fn every_template_compiles() {
+        Templates::new().unwrap();
     }
 }

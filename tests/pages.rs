@@ -1,0 +1,405 @@
+//! The HTML pages over a real server and really crawled data: a simulated blogosphere
+//! registered and read with the `kith` binary, then served by `kith::serve_on`.
+//!
+//! Pages are read the way a browser reads them (parsed with `scraper`) and checked for
+//! what a person expects on each; hostile strings from a feed must come out escaped.
+
+use crate::support::{Served, Site, TEST_CONFIG, blogosphere};
+use scraper::{Html, Selector};
+use std::time::Duration;
+
+/// Hubs are recomputed at once when the server starts; no need to wait for the schedule.
+fn config() -> String {
+    format!("{TEST_CONFIG}[communities]\nrecompute_secs = 1\n")
+}
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).unwrap()
+}
+
+fn texts(doc: &Html, s: &str) -> Vec<String> {
+    doc.select(&sel(s))
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+fn attrs(doc: &Html, s: &str, attr: &str) -> Vec<String> {
+    doc.select(&sel(s))
+        .filter_map(|e| e.value().attr(attr).map(str::to_owned))
+        .collect()
+}
+
+async fn get(base: &str, path: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The page at `path` once `ready` holds (hubs and the index fill in just after start).
+async fn page_when(served: &Served, path: &str, ready: impl Fn(&Html) -> bool) -> Html {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let doc = Html::parse_document(&served.text(path).await);
+        if ready(&doc) {
+            return doc;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{path} never became ready:\n{}",
+            doc.html()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_community_and_blog_pages_of_a_crawled_blogosphere() {
+    let sphere = blogosphere(30, 11).await;
+    let site = Site::new(&config());
+    let opml = site.path().join("sphere.opml");
+    std::fs::write(&opml, sphere.opml()).unwrap();
+    site.kith(&["opml", "import", opml.to_str().unwrap()])
+        .await
+        .ok();
+    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    let served = Served::start(&site).await;
+    let base = served.base.clone();
+
+    // The hubs index lists every hub, most bloggers first.
+    let hubs = page_when(&served, "/hubs", |d| {
+        !attrs(d, "table.list a[href^='/hubs/']", "href").is_empty()
+    })
+    .await;
+    let hub_links = attrs(&hubs, "table.list th a[href^='/hubs/']", "href");
+    assert!(hub_links.len() >= 3, "{hub_links:?}");
+
+    // The front page: search box, communities with their top hubs, the latest posts.
+    let home = get(&base, "/").await;
+    assert_eq!(home.status(), 200);
+    assert_eq!(home.headers()["cache-control"], "public, max-age=60");
+    let home = Html::parse_document(&home.text().await.unwrap());
+    assert_eq!(attrs(&home, "form[role=search]", "action"), ["/search"]);
+    assert_eq!(attrs(&home, "form[role=search] input", "name"), ["q"]);
+    assert_eq!(attrs(&home, "label[for=q]", "for"), ["q"]);
+    let communities = attrs(&home, ".card a.card-title", "href");
+    assert!(!communities.is_empty(), "{}", home.html());
+    assert!(
+        home.select(&sel(".card .count"))
+            .all(|e| e.text().collect::<String>().contains("member"))
+    );
+    assert!(home.select(&sel(".card .inline-list a")).count() >= 2);
+    assert_eq!(home.select(&sel(".river .post")).count(), 30);
+    assert_eq!(home.select(&sel("main h1")).count(), 1);
+
+    // A hub: its river (each post saying why it is here), members by role, related hubs,
+    // the weekly chart, conversations, subscribe links.
+    let hub_path = &hub_links[0];
+    let hub = page_when(&served, hub_path, |d| {
+        d.select(&sel(".river .post")).count() > 0
+    })
+    .await;
+    assert_eq!(hub.select(&sel("main h1")).count(), 1);
+    let posts = hub.select(&sel(".river .post")).count();
+    let why = texts(&hub, ".river .post .why-label");
+    assert_eq!(why.len(), posts, "every post says why it is here");
+    assert!(
+        why.iter()
+            .all(|w| ["Author's category", "Curator's rule", "Keyword"].contains(&w.as_str()))
+    );
+    assert!(why.iter().any(|w| w == "Author's category"), "{why:?}");
+    for w in texts(&hub, ".river .post .why") {
+        // The provenance in words: the feed category, the rule or the keyword evidence.
+        assert!(w.len() > "Keyword ".len() + 3, "{w:?}");
+    }
+    let roles = texts(&hub, "#members ~ ul.members .role");
+    assert!(!roles.is_empty());
+    assert!(
+        roles
+            .iter()
+            .all(|r| ["core", "active", "peripheral"].contains(&r.as_str()))
+    );
+    assert!(
+        roles.iter().any(|r| r == "core"),
+        "a busy hub has a core: {roles:?}"
+    );
+    assert!(
+        hub.select(&sel("ul.members a[href^='/blogs/']"))
+            .all(|a| !a.text().collect::<String>().starts_with("Blog #")),
+        "members are named by their blogs' titles"
+    );
+    assert!(!attrs(&hub, ".related a[href^='/hubs/']", "href").is_empty());
+    // The chart: an image with a title and a description, and the numbers as a table.
+    let chart = hub.select(&sel("svg.chart")).next().expect("a chart");
+    assert_eq!(chart.value().attr("role"), Some("img"));
+    assert!(hub.select(&sel("svg.chart title")).count() > 1);
+    assert!(hub.select(&sel("svg.chart rect.bar")).count() >= 12);
+    let weeks: u32 = texts(&hub, "table.numbers tbody td:nth-child(2)")
+        .iter()
+        .map(|n| n.parse::<u32>().unwrap())
+        .sum();
+    assert!(weeks > 0);
+    assert!(hub.select(&sel("#conversations")).count() == 1);
+    let tag = hub_path.trim_start_matches("/hubs/");
+    for (kind, path) in [
+        ("atom", "feed.atom"),
+        ("rss", "feed.rss"),
+        ("json", "feed.json"),
+        ("opml", "blogroll.opml"),
+    ] {
+        let want = format!("/hubs/{tag}/{path}");
+        assert!(
+            attrs(&hub, ".subscribe a", "href").contains(&want),
+            "{kind}: {want}"
+        );
+    }
+    assert!(
+        attrs(&hub, "head link[rel=alternate]", "href").contains(&format!("/hubs/{tag}/feed.atom"))
+    );
+
+    // Somewhere a hub has more posts than a page: its older page continues the river.
+    let mut paged = false;
+    for path in &hub_links {
+        let doc = Html::parse_document(&served.text(path).await);
+        let Some(next) = attrs(&doc, "a[rel=next]", "href").pop() else {
+            continue;
+        };
+        let first: Vec<String> = attrs(&doc, ".river .post article", "aria-labelledby");
+        let older = Html::parse_document(&served.text(&next).await);
+        let second: Vec<String> = attrs(&older, ".river .post article", "aria-labelledby");
+        assert!(!second.is_empty());
+        assert!(second.iter().all(|id| !first.contains(id)), "pages overlap");
+        paged = true;
+        break;
+    }
+    assert!(paged, "no hub has a second page");
+    assert_eq!(
+        get(&base, &format!("{hub_path}?before=nonsense"))
+            .await
+            .status(),
+        400
+    );
+
+    // A tag in another form goes to its hub; an unknown tag is a 404 with suggestions.
+    let upper = hub_path.to_uppercase().replace("/HUBS/", "/hubs/");
+    if upper != *hub_path {
+        let r = get(&base, &upper).await;
+        assert_eq!(r.status(), 308, "{upper}");
+        assert_eq!(r.headers()["location"], hub_path.as_str());
+    }
+    let typo = format!("/hubs/{}x", tag);
+    let r = get(&base, &typo).await;
+    assert_eq!(r.status(), 404);
+    let missing = Html::parse_document(&r.text().await.unwrap());
+    assert!(attrs(&missing, "main a[href^='/hubs/']", "href").contains(hub_path));
+
+    // A community: hubs, members with roles and shares, the map, feed links.
+    let community = Html::parse_document(&served.text(&communities[0]).await);
+    assert!(
+        community
+            .select(&sel("#hubs ~ ul a[href^='/hubs/']"))
+            .count()
+            >= 2
+    );
+    let members = texts(&community, "#members ~ ul.members li");
+    assert!(!members.is_empty());
+    assert!(
+        members.iter().all(|m| m.contains("% of their writing")),
+        "{members:?}"
+    );
+    let map = community.select(&sel("svg.map")).next().expect("a map");
+    assert_eq!(map.value().attr("role"), Some("img"));
+    assert!(community.select(&sel("svg.map circle")).count() >= 2);
+    assert!(community.select(&sel("svg.map line")).count() >= 1);
+    let id = communities[0].trim_start_matches("/communities/");
+    assert!(
+        attrs(&community, ".subscribe a", "href").contains(&format!("/communities/{id}/feed.atom"))
+    );
+
+    // A blog: its posts, its hubs and communities with roles, its feed health.
+    let member = attrs(&hub, "ul.members a[href^='/blogs/']", "href")
+        .into_iter()
+        .next()
+        .unwrap();
+    let blog = Html::parse_document(&served.text(&member).await);
+    assert!(blog.select(&sel(".river .post")).count() >= 3);
+    assert!(attrs(&blog, "#hubs ~ ul.members a", "href").contains(hub_path));
+    assert!(!texts(&blog, "#hubs ~ ul.members .role").is_empty());
+    assert_eq!(texts(&blog, "#health"), ["Feed health: working"]);
+    assert!(texts(&blog, ".facts dd")[1].contains("ago"), "last success");
+
+    // The other pages, and 404s for what is not there.
+    for path in ["/communities", "/about"] {
+        let r = get(&base, path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let doc = Html::parse_document(&r.text().await.unwrap());
+        assert_eq!(doc.select(&sel("main h1")).count(), 1, "{path}");
+    }
+    for path in [
+        "/communities/no-such-community",
+        "/blogs/99999",
+        "/blogs/abc",
+        "/blogs/-1",
+    ] {
+        let r = get(&base, path).await;
+        assert_eq!(r.status(), 404, "{path}");
+        assert!(r.text().await.unwrap().contains("<h1>Page not found</h1>"));
+    }
+
+    served.stop().await;
+    sphere.shutdown().await;
+}
+
+/// A feed whose titles, categories and links are hostile.
+const HOSTILE_FEED: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel>
+<title>&lt;b onmouseover="alert(1)"&gt;Evil&lt;/b&gt; blog</title>
+<link>http://HOST/</link>
+<description>x</description>
+<item><title>&lt;script&gt;alert("title")&lt;/script&gt; &amp; friends</title>
+<link>javascript:alert(2)</link><guid>evil-1</guid>
+<pubDate>Mon, 03 Mar 2025 10:00:00 GMT</pubDate>
+<category>&lt;img src=x onerror=alert(3)&gt;</category>
+<description>&lt;p&gt;Hello &lt;script&gt;alert(4)&lt;/script&gt; world&lt;/p&gt;</description></item>
+<item><title>A plain post</title><link>http://HOST/plain</link><guid>evil-2</guid>
+<pubDate>Tue, 04 Mar 2025 10:00:00 GMT</pubDate><description>plain</description></item>
+</channel></rss>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blog_page_shows_feed_health_and_escapes_what_feeds_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        kith_testkit::StaticSite::serve(dir.path().to_owned(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+    let host = fixture.addr().to_string();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.xml\"></head><body>hi</body></html>",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("feed.xml"),
+        HOSTILE_FEED.replace("HOST", &host),
+    )
+    .unwrap();
+
+    let site = Site::new(&config());
+    site.kith(&["blogs", "add", &fixture.url("/")]).await.ok();
+    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    // The feed disappears: the next poll fails with a 404.
+    std::fs::remove_file(dir.path().join("feed.xml")).unwrap();
+    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    let listed: serde_json::Value =
+        serde_json::from_str(&site.kith(&["blogs", "list", "--json"]).await.stdout).unwrap();
+    let error = listed[0]["last_error"].as_str().unwrap().to_owned();
+    let id = listed[0]["id"].as_i64().unwrap();
+
+    let served = Served::start(&site).await;
+    let raw = served.text(&format!("/blogs/{id}")).await;
+    for hostile in [
+        "<script>alert",
+        "<b onmouseover",
+        "<img src=x",
+        "javascript:alert",
+    ] {
+        assert!(!raw.contains(hostile), "{hostile} came through:\n{raw}");
+    }
+    assert!(
+        raw.contains("&lt;script&gt;alert"),
+        "the title is shown, escaped"
+    );
+    let blog = Html::parse_document(&raw);
+    assert_eq!(
+        texts(&blog, "h1"),
+        ["<b onmouseover=\"alert(1)\">Evil</b> blog"]
+    );
+    // The health box: the last error in the crawler's plain words, one error in a row,
+    // and when the feed was last read.
+    assert_eq!(
+        texts(&blog, "#health"),
+        ["Feed health: had a problem on the last check"]
+    );
+    let facts: Vec<(String, String)> = texts(&blog, ".facts dt")
+        .into_iter()
+        .zip(texts(&blog, ".facts dd"))
+        .collect();
+    let fact = |k: &str| {
+        facts
+            .iter()
+            .find(|(dt, _)| dt == k)
+            .map(|(_, dd)| dd.clone())
+            .unwrap_or_else(|| panic!("no {k}: {facts:?}"))
+    };
+    assert_eq!(fact("Last error"), error);
+    assert!(error.contains("404"), "{error}");
+    assert_eq!(fact("Errors in a row"), "1");
+    assert!(fact("Last read successfully").contains("ago"));
+    assert!(fact("Last checked").contains("(HTTP 404)"));
+    assert!(
+        fact("Next check").starts_with("in "),
+        "{}",
+        fact("Next check")
+    );
+    // The posts are still there, escaped, their unsafe link dropped.
+    assert_eq!(blog.select(&sel(".river .post")).count(), 2);
+    assert!(
+        texts(&blog, ".post-title")
+            .contains(&"<script>alert(\"title\")</script> & friends".to_owned())
+    );
+
+    // The same strings on the front page.
+    let home = served.text("/").await;
+    for hostile in [
+        "<script>alert",
+        "<b onmouseover",
+        "<img src=x",
+        "javascript:alert",
+    ] {
+        assert!(!home.contains(hostile), "{hostile} came through on /");
+    }
+    served.stop().await;
+    fixture.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_blog_shows_how_to_verify_it_instead_of_posts() {
+    let sphere = blogosphere(1, 5).await;
+    let site = Site::new(&format!(
+        "{}\n",
+        config().replace(
+            "require_verification = false",
+            "require_verification = true"
+        )
+    ));
+    site.kith(&["blogs", "add", &sphere.homepage_url(0)])
+        .await
+        .ok();
+    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    let served = Served::start(&site).await;
+    let r = get(&served.base, "/blogs/1").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let blog = Html::parse_document(&r.text().await.unwrap());
+    assert_eq!(
+        texts(&blog, "#verify"),
+        ["Waiting for the owner to verify this blog"]
+    );
+    let code = texts(&blog, ".notice code");
+    assert!(
+        code[0].starts_with("<meta name=\"kith-verification\" content=\""),
+        "{code:?}"
+    );
+    assert_eq!(
+        blog.select(&sel(".river")).count(),
+        0,
+        "no posts before verification"
+    );
+    assert_eq!(texts(&blog, "#health"), ["Feed health: working"]);
+    served.stop().await;
+    sphere.shutdown().await;
+}
