@@ -33,6 +33,23 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Anonymous resident memory (heap, stacks), without the index's memory-mapped file pages
+/// that RSS also counts and the kernel can drop under pressure.
+fn anon_mib() -> f64 {
+    status_kib("RssAnon:") / 1024.0
+}
+
+fn status_kib(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+}
+
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -417,8 +434,10 @@ async fn probe(root: &std::path::Path, db: &std::path::Path) {
     }
     println!(
         "serving process: {idle:.0} MiB at start, {with_hubs:.0} MiB holding the hubs snapshot, \
-         {opened:.0} MiB with the index open too, {:.0} MiB after 500 rivers and 500 searches",
-        rss_mib()
+         {opened:.0} MiB with the index open too, {:.0} MiB after 500 rivers and 500 searches \
+         ({:.0} MiB of it anonymous, the rest the index's mapped file pages)",
+        rss_mib(),
+        anon_mib()
     );
     drop(snapshot);
 }
