@@ -70,7 +70,7 @@ impl Enricher {
         let Ok(df) = self.df.read() else { return };
         for &i in &chosen {
             let p = &mut posts[i];
-            p.language = kith_crawl::parse::detect_language(&p.title, &p.text);
+            p.language = kith_tag::detect_language(&p.title, &p.text).map(str::to_owned);
             let decisions = tagger.tag(
                 &PostInput {
                     title: &p.title,

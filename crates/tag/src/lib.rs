@@ -39,6 +39,8 @@
 //! - [`normalize`](mod@normalize) — [`normalize()`] (the tag normal form) and
 //!   [`match_key`] (plurals folded, for comparing).
 //! - [`junk`] — [`is_junk`]: numbers, dates, versions, boilerplate.
+//! - [`language`] — [`detect_language`]: a stop-word vote over the first words, whatlang
+//!   when the vote is not clear.
 //! - `stopwords` (private) — stop words for English, French, German, Spanish, Italian,
 //!   Portuguese and Dutch.
 //! - [`df`] — [`DocFreq`], the in-memory [`DfTable`] and [`doc_terms`], the terms a
@@ -53,6 +55,7 @@ pub mod diff;
 pub mod error;
 mod extract;
 pub mod junk;
+pub mod language;
 pub mod normalize;
 mod rules;
 mod stopwords;
@@ -63,5 +66,6 @@ pub use df::{DfTable, DocFreq, NoDocFreq, doc_terms};
 pub use diff::{TagDiff, diff};
 pub use error::{Error, Result};
 pub use junk::is_junk;
+pub use language::detect_language;
 pub use normalize::{match_key, normalize};
 pub use tagger::{MIN_EXTRACTED_SCORE, PostInput, RULE_SCORE, TagDecision, Tagger};

@@ -29,9 +29,6 @@ use whatlang::Lang;
 pub const RULE_SCORE: f64 = 0.9;
 /// Extracted keywords scoring below this are not tags.
 pub const MIN_EXTRACTED_SCORE: f64 = 0.1;
-/// Characters of text (after the title) used to guess the language when the post does not
-/// say: enough for whatlang, and a fixed cost per post.
-const LANGUAGE_SAMPLE: usize = 300;
 
 /// What the tagger reads of a post. Build it with struct update syntax:
 /// `PostInput { title, text, ..PostInput::default() }`.
@@ -367,7 +364,7 @@ impl Tagger {
         let lang = input
             .language
             .and_then(lang_from_code)
-            .or_else(|| detect_language(input.title, input.text));
+            .or_else(|| crate::language::detect(input.title, input.text).map(|d| d.lang));
         match lang {
             Some(Lang::Cmn | Lang::Jpn | Lang::Tha | Lang::Khm) => None,
             Some(l) => Some(self.stop.get(&l)),
@@ -472,19 +469,6 @@ fn lang_from_code(code: &str) -> Option<Lang> {
             _ => return None,
         })
     })
-}
-
-fn detect_language(title: &str, text: &str) -> Option<Lang> {
-    let mut end = LANGUAGE_SAMPLE.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut sample = String::with_capacity(title.len() + end + 1);
-    sample.push_str(title);
-    sample.push('\n');
-    sample.push_str(&text[..end]);
-    let info = whatlang::detect(&sample)?;
-    (info.is_reliable() || info.confidence() > 0.5).then(|| info.lang())
 }
 
 #[cfg(test)]

@@ -217,3 +217,44 @@ pub fn html_to_text(html: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n\n")
 }
+
+/// One entry of a real-world feed file: title and plain text.
+pub struct FeedPost {
+    pub path: String,
+    pub title: String,
+    pub text: String,
+}
+
+/// Entries of every feed file (role `feed`) in the feed corpus that feed-rs reads, with
+/// their content (or summary) as plain text. Files it cannot read are skipped: this
+/// corpus is there for its text, not to test a parser.
+pub fn feed_posts(root: &Path) -> Vec<FeedPost> {
+    let dir = root.join("feeds");
+    let mut out = Vec::new();
+    for m in json_lines(&dir.join("manifest.jsonl")) {
+        if str_of(&m, "role") != "feed" {
+            continue;
+        }
+        let path = str_of(&m, "path");
+        let Ok(bytes) = std::fs::read(dir.join(&path)) else {
+            continue;
+        };
+        let Ok(feed) = feed_rs::parser::parse(&bytes[..]) else {
+            continue;
+        };
+        for e in feed.entries {
+            let html = e
+                .content
+                .and_then(|c| c.body)
+                .filter(|b| !b.trim().is_empty())
+                .or_else(|| e.summary.map(|s| s.content))
+                .unwrap_or_default();
+            out.push(FeedPost {
+                path: path.clone(),
+                title: e.title.map(|t| t.content).unwrap_or_default(),
+                text: html_to_text(&html),
+            });
+        }
+    }
+    out
+}
