@@ -179,7 +179,21 @@ pub async fn serve_on(
         site,
         hubs,
         index_task.search_index(),
-    )?;
+    )?
+    .with_registrar(Arc::new(register::WebRegistrar::new(
+        Arc::clone(&app.store),
+        Arc::clone(&app.crawler),
+        {
+            let mut opts = index_task.attach(sweep_options(
+                &app.config,
+                true,
+                Some(Arc::clone(&enricher)),
+            ));
+            opts.hubs_kick = Some(Arc::clone(&hubs_kick));
+            opts
+        },
+        app.config.registration.require_verification,
+    )));
     let max_body = usize::try_from(app.config.crawl.max_body_bytes).unwrap_or(usize::MAX);
     let router = kith_web::router(state).merge(websub::routes(
         Arc::clone(&app.store),

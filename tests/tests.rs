@@ -5,11 +5,13 @@
 
 mod support;
 
+mod browser;
 mod cli;
 mod communities;
 mod crash;
 mod crawl;
 mod pages;
+mod register_web;
 mod reload;
 mod retag;
 mod search;

@@ -73,6 +73,8 @@ pub struct AppState {
     pub search: Option<SearchIndex>,
     /// Blogs' titles by id for member lists, refreshed from the store now and then.
     pub blogs: pages::BlogDirectory,
+    /// Registration from the web, when the binary offers it (see [`register::Registrar`]).
+    pub registrar: Option<register::Registration>,
 }
 
 impl AppState {
@@ -89,7 +91,14 @@ impl AppState {
             hubs,
             search,
             blogs: pages::BlogDirectory::default(),
+            registrar: None,
         })
+    }
+
+    /// Offers registration from the web through `registrar` (rate-limited per client).
+    pub fn with_registrar(mut self, registrar: Arc<dyn register::Registrar>) -> Self {
+        self.registrar = Some(register::Registration::new(registrar));
+        self
     }
 }
 

@@ -30,6 +30,20 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("blog.html", include_str!("../templates/blog.html")),
     ("about.html", include_str!("../templates/about.html")),
+    ("search.html", include_str!("../templates/search.html")),
+    ("register.html", include_str!("../templates/register.html")),
+    (
+        "register_preview.html",
+        include_str!("../templates/register_preview.html"),
+    ),
+    (
+        "register_status.html",
+        include_str!("../templates/register_status.html"),
+    ),
+    (
+        "register_message.html",
+        include_str!("../templates/register_message.html"),
+    ),
 ];
 
 #[derive(Debug)]
