@@ -175,10 +175,22 @@ pub async fn sweep(
             Err(kith_store::Error::NoSuchBlog(_)) => IngestStats::default(),
             Err(e) => return Err(e.into()),
         };
+        record_metrics(&poll.outcome, &stats);
         summary.add(&poll.outcome, stats);
         on_done(&blog, &poll.outcome);
     }
     Ok(summary)
+}
+
+/// Counts the poll for `/metrics` (polls by outcome, posts ingested).
+fn record_metrics(outcome: &PollOutcome, stats: &IngestStats) {
+    let label = match outcome {
+        PollOutcome::Fetched { .. } => "fetched".to_owned(),
+        PollOutcome::NotModified => "not_modified".to_owned(),
+        PollOutcome::Gone => "gone".to_owned(),
+        PollOutcome::Failed { kind, .. } => format!("error_{kind}"),
+    };
+    kith_web::metrics::record_poll(&label, stats.new, stats.updated);
 }
 
 /// Reorders blogs so that feeds on one host are spread through the sweep (round-robin

@@ -10,6 +10,7 @@ mod cli;
 mod communities;
 mod crash;
 mod crawl;
+mod feeds_api;
 mod pages;
 mod register_web;
 mod reload;

@@ -11,11 +11,15 @@
 //! - [`pages`] — the HTML pages: home, hubs, communities, blogs, about.
 //! - [`svg`] — charts and maps drawn on the server as inline SVG.
 //! - [`templates`] — the template environment and its filters.
+//! - [`feeds`] — Atom, RSS, JSON Feed and OPML with conditional GET; WebSub pings.
+//! - [`api`] — the JSON API under `/api/v1` and its OpenAPI document.
+//! - [`metrics`] — `/metrics` (Prometheus), `/readyz`, request latency by route.
 //! - this file: [`AppState`], [`router`] (with its middleware) and [`serve`].
 
 pub mod api;
 pub mod error;
 pub mod feeds;
+pub mod metrics;
 pub mod pages;
 pub mod register;
 pub mod search;
@@ -75,6 +79,11 @@ pub struct AppState {
     pub blogs: pages::BlogDirectory,
     /// Registration from the web, when the binary offers it (see [`register::Registrar`]).
     pub registrar: Option<register::Registration>,
+    /// Request latency and the figures `/metrics` reads (see [`metrics`]).
+    pub metrics: Arc<metrics::Metrics>,
+    /// The hubs snapshot the site started with: until the cache holds another, hubs have
+    /// not been computed (`/readyz`, the WebSub pinger).
+    hubs_at_start: Arc<kith_hubs::Snapshot>,
 }
 
 impl AppState {
@@ -88,11 +97,20 @@ impl AppState {
             store,
             templates: Arc::new(templates::Templates::new()?),
             site: Arc::new(site),
+            hubs_at_start: hubs.get(),
             hubs,
             search,
+            metrics: Arc::new(metrics::Metrics::new()),
             blogs: pages::BlogDirectory::default(),
             registrar: None,
         })
+    }
+
+    /// Whether the hubs snapshot has been computed since the site started (or was given
+    /// already computed, with hubs in it).
+    pub fn hubs_computed(&self) -> bool {
+        let now = self.hubs.get();
+        !Arc::ptr_eq(&now, &self.hubs_at_start) || !now.hubs.is_empty()
     }
 
     /// Offers registration from the web through `registrar` (rate-limited per client).
@@ -116,12 +134,19 @@ pub fn router(state: AppState) -> Router {
             "interest-cohort=()",
         ),
     ];
+    let latency = Arc::clone(&state.metrics);
+    feeds::spawn_websub_pinger(&state);
     let mut router = pages::routes()
         .merge(feeds::routes())
+        .merge(metrics::routes())
         .merge(api::routes())
         .merge(search::routes())
         .merge(register::routes())
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            latency,
+            metrics::track,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
