@@ -374,6 +374,38 @@ async fn feeds_api_and_operations_on_a_crawled_site() {
             .unwrap();
         assert_eq!(old.status(), 200);
     }
+    // What a 304 saves: the same feed answered in full and as not modified, sequentially
+    // (a figure for the log; the 304 must not cost more than the full answer).
+    let path = format!("{base}/hubs/{hub_tag}/feed.atom");
+    let etag = f.get(&format!("/hubs/{hub_tag}/feed.atom")).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut full = Duration::ZERO;
+    let mut cached = Duration::ZERO;
+    for _ in 0..30 {
+        let t = std::time::Instant::now();
+        let r = f.client.get(&path).send().await.unwrap();
+        r.bytes().await.unwrap();
+        full += t.elapsed();
+        let t = std::time::Instant::now();
+        let r = f
+            .client
+            .get(&path)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 304);
+        r.bytes().await.unwrap();
+        cached += t.elapsed();
+    }
+    eprintln!(
+        "hub feed: 200 in {:.2} ms, 304 in {:.2} ms (mean of 30, debug build)",
+        full.as_secs_f64() * 1000.0 / 30.0,
+        cached.as_secs_f64() * 1000.0 / 30.0
+    );
+    assert!(cached < full, "a 304 should cost less than the full feed");
     assert_eq!(f.get("/hubs/no-such-hub/feed.atom").await.status(), 404);
     assert_eq!(f.get("/communities/none/feed.rss").await.status(), 404);
 
