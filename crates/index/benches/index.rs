@@ -187,7 +187,11 @@ async fn fill(store: &DynStore, posts: usize, blogs: usize, tags: usize) {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some(PROBE) {
-        probe(std::path::Path::new(&args[2]), std::path::Path::new(&args[3])).await;
+        probe(
+            std::path::Path::new(&args[2]),
+            std::path::Path::new(&args[3]),
+        )
+        .await;
         return;
     }
     // `cargo test --all-targets` runs bench targets without `--bench`: only check it starts.
