@@ -66,3 +66,49 @@ async fn errors_are_pages_and_headers_are_strict() {
         .unwrap()
         .unwrap();
 }
+
+/// A client that never finishes its headers is cut off (the header-read timeout), while
+/// other clients are served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let site = Site::new(TEST_CONFIG);
+    let app = kith::App::open(site.config()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let server = tokio::spawn(kith::serve_on(app, listener, stop.clone(), |_| {}));
+
+    let started = std::time::Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // Someone else is served while the slow client dawdles.
+    let ok = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        slow.read_to_end(&mut rest),
+    )
+    .await
+    .expect("the server kept a connection whose headers never finished");
+    // Closed (possibly after a 408), not answered as a request.
+    assert!(read.is_ok() || rest.is_empty());
+    assert!(
+        rest.is_empty() || String::from_utf8_lossy(&rest).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(5));
+
+    stop.cancel();
+    tokio::time::timeout(std::time::Duration::from_secs(25), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}

@@ -162,14 +162,71 @@ pub fn router(state: AppState) -> Router {
     router
 }
 
+/// Longest a client may take to send a request's headers; a slow client is cut off
+/// instead of holding a connection (axum's own `serve` has no such timeout).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest graceful shutdown waits for in-flight requests.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes in-flight
-/// requests and returns.
+/// requests (for at most [`DRAIN_TIMEOUT`]) and returns.
+///
+/// Connections are served by hyper-util (HTTP/1.1 and HTTP/2) with a header-read timeout;
+/// each request carries the peer's address as axum's `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, keep serving.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                router.clone().oneshot(req)
+            },
+        );
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => {
+            tracing::warn!("shutdown: requests still in flight after {DRAIN_TIMEOUT:?}; leaving them");
+        }
+    }
+    Ok(())
 }
