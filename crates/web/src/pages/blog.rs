@@ -35,16 +35,18 @@ pub(super) async fn show(
 
     let before = params.cursor().map(parse_time_cursor).transpose()?;
     let (posts, older) = if public {
-        let posts = state
+        let mut posts = state
             .store
             .latest_posts(PostQuery {
-                limit: PAGE_SIZE,
+                limit: PAGE_SIZE + 1,
                 before,
                 blog: Some(blog.id),
                 ..PostQuery::default()
             })
             .await?;
-        let older = (posts.len() == PAGE_SIZE)
+        let more = posts.len() > PAGE_SIZE;
+        posts.truncate(PAGE_SIZE);
+        let older = more
             .then(|| posts.last().map(|p| time_cursor(p.published, p.id)))
             .flatten();
         (post_views(posts, &snapshot, None), older)

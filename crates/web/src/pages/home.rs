@@ -58,15 +58,17 @@ pub(super) async fn index(
     Query(params): Query<RiverParams>,
 ) -> Result<Response, WebError> {
     let before = params.cursor().map(parse_time_cursor).transpose()?;
-    let posts = state
+    let mut posts = state
         .store
         .latest_posts(PostQuery {
-            limit: PAGE_SIZE,
+            limit: PAGE_SIZE + 1,
             before,
             ..PostQuery::default()
         })
         .await?;
-    let older = (posts.len() == PAGE_SIZE)
+    let more = posts.len() > PAGE_SIZE;
+    posts.truncate(PAGE_SIZE);
+    let older = more
         .then(|| posts.last().map(|p| time_cursor(p.published, p.id)))
         .flatten();
     let snapshot = state.hubs.get();

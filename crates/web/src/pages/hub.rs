@@ -83,9 +83,9 @@ pub(super) async fn show(
             published: r.from.published.to_rfc3339(),
             date: r.from.published.format("%-d %b %Y").to_string(),
             from_title: r.from.title,
-            from_url: r.from.url,
+            from_url: r.from.url.filter(|u| super::is_web_url(u)),
             to_title: r.to.title,
-            to_url: r.to.url,
+            to_url: r.to.url.filter(|u| super::is_web_url(u)),
         })
         .collect();
 
@@ -179,21 +179,25 @@ async fn river(
     if let Some(index) = state.search.clone() {
         let before = cursor.map(parse_river_cursor).transpose()?;
         let t = tag.to_owned();
-        let hits = tokio::task::spawn_blocking(move || {
-            index.river(Some(&t), None, before, PAGE_SIZE, true)
+        // One more than a page: an "Older posts" link only when there are older posts.
+        let mut hits = tokio::task::spawn_blocking(move || {
+            index.river(Some(&t), None, before, PAGE_SIZE + 1, true)
         })
         .await??;
-        let older = (hits.len() == PAGE_SIZE)
+        let more = hits.len() > PAGE_SIZE;
+        hits.truncate(PAGE_SIZE);
+        let older = more
             .then(|| hits.last().map(|h| format!("{}_{}", h.river, h.post_id)))
             .flatten();
         let ids: Vec<PostId> = hits.iter().map(|h| h.post_id).collect();
         return Ok((state.store.posts_by_ids(&ids).await?, older));
     }
+    // Without an index: scan the newest posts in batches, keep those with the tag.
     let mut before = cursor.map(parse_time_cursor).transpose()?;
-    let mut out = Vec::new();
+    let mut out: Vec<Post> = Vec::new();
     let mut scanned = 0;
     let batch = 200;
-    while out.len() < PAGE_SIZE && scanned < FALLBACK_SCAN {
+    while scanned < FALLBACK_SCAN {
         let posts = state
             .store
             .latest_posts(PostQuery {
@@ -204,18 +208,23 @@ async fn river(
             .await?;
         let n = posts.len();
         scanned += n;
-        let Some(last) = posts.last() else { break };
-        before = Some((last.published, last.id));
         for p in posts {
-            if out.len() < PAGE_SIZE && p.tags.iter().any(|t| t.tag == tag) {
-                before = Some((p.published, p.id));
+            let key = (p.published, p.id);
+            if p.tags.iter().any(|t| t.tag == tag) {
+                if out.len() == PAGE_SIZE {
+                    // A post beyond this page: the next page starts after the last shown.
+                    let older = out.last().map(|p| time_cursor(p.published, p.id));
+                    return Ok((out, older));
+                }
                 out.push(p);
             }
+            before = Some(key);
         }
         if n < batch {
             return Ok((out, None));
         }
     }
+    // Scanned enough for one request: the next page goes on from the last post scanned.
     Ok((
         out,
         before.map(|(published, id)| time_cursor(published, id)),

@@ -199,7 +199,7 @@ fn post_views(posts: Vec<Post>, snapshot: &Snapshot, hub_tag: Option<&str>) -> V
                     .collect(),
                 why,
                 title: p.title,
-                url: p.url,
+                url: p.url.filter(|u| is_web_url(u)),
                 blog_id: p.blog_id.0,
                 blog_title: p.blog_title,
                 blog_url: p.blog_url,
@@ -207,6 +207,16 @@ fn post_views(posts: Vec<Post>, snapshot: &Snapshot, hub_tag: Option<&str>) -> V
             }
         })
         .collect()
+}
+
+/// Whether a link from a feed may be followed from our pages: http(s) only, never
+/// `javascript:` or `data:` (the CSP would block them too; we do not rely on it).
+fn is_web_url(u: &str) -> bool {
+    let u = u.trim_start();
+    u.get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        || u.get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
 }
 
 /// What member lists need to know about a blog.
@@ -399,6 +409,15 @@ mod tests {
             WhyView::of(&t(TagSource::Author, "feed category \"Rust\"", 1.0)).source,
             "author"
         );
+    }
+
+    #[test]
+    fn only_web_links_are_followed() {
+        assert!(is_web_url("https://example.com/a"));
+        assert!(is_web_url("HTTP://example.com/"));
+        assert!(!is_web_url("javascript:alert(1)"));
+        assert!(!is_web_url("data:text/html,x"));
+        assert!(!is_web_url("/relative"));
     }
 
     #[test]
