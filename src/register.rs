@@ -273,7 +273,7 @@ impl WebRegistrar {
     async fn do_preview(&self, input: &str) -> Result<Preview, RegisterError> {
         let found = self.discover_tagged(input).await?;
         let mut entries: Vec<&kith_model::NewPost> = found.feed.entries.iter().collect();
-        entries.sort_by(|a, b| b.published.cmp(&a.published));
+        entries.sort_by_key(|p| std::cmp::Reverse(p.published));
         let posts = entries
             .into_iter()
             .take(PREVIEW_POSTS)

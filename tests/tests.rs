@@ -16,6 +16,7 @@ mod register_web;
 mod reload;
 mod retag;
 mod search;
+mod search_web;
 mod thin_slice;
 mod web;
 mod websub;

@@ -5,8 +5,8 @@
 // Drives Debian's chromium (headless; KITH_CHROMIUM overrides /usr/bin/chromium) with
 // playwright-core. Each check in CHECKS loads a page as a visitor would (typing into forms
 // and clicking), asserts what is on screen, saves a screenshot (desktop and phone widths)
-// and runs axe-core, failing on any violation. The page's own Content-Security-Policy
-// stays on: a CSP violation (inline style or script) is a failure too.
+// and runs axe-core (light and dark colour schemes), failing on any violation. The page's
+// own Content-Security-Policy stays on: a CSP violation (inline style or script) fails too.
 //
 // The plan (written by tests/browser.rs) says what the data holds: a word to search for
 // and a blog address to register. Pages found by following links from the home page
@@ -84,6 +84,15 @@ async function snap(page, name, ctx) {
     // eslint-disable-next-line no-undef
     axe.run(document, { resultTypes: ['violations'] }),
   );
+  // Dark mode has its own colours: check their contrast too.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const dark = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: ['color-contrast'], resultTypes: ['violations'] }),
+  );
+  await page.emulateMedia({ colorScheme: 'light' });
+  for (const v of dark.violations) v.id += ' (dark mode)';
+  result.violations.push(...dark.violations);
   for (const v of result.violations) {
     violations.push(
       `${v.id} (${v.impact}): ${v.help}\n      ${v.nodes
