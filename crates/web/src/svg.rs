@@ -84,7 +84,7 @@ pub fn bar_chart(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
             b.value,
             if b.value == 1 { "post" } else { "posts" }
         );
-        if (bars.len() - 1 - i) % every == 0 {
+        if (bars.len() - 1 - i).is_multiple_of(every) {
             let _ = write!(
                 s,
                 r#"<text class="axis" x="{cx:.1}" y="{ty}" text-anchor="middle">{}</text>"#,

@@ -237,12 +237,15 @@ impl BlogCard {
     }
 }
 
+/// Blogs by id.
+type Directory = Arc<HashMap<BlogId, BlogCard>>;
+
 /// Blogs' titles by id, read from the store at most every [`BlogDirectory::FRESH`] (and
 /// again, at most every second, when asked about a blog it does not know): member lists
 /// name dozens of blogs, which should not cost dozens of queries per page.
 #[derive(Clone, Default)]
 pub struct BlogDirectory {
-    inner: Arc<Mutex<Option<(Instant, Arc<HashMap<BlogId, BlogCard>>)>>>,
+    inner: Arc<Mutex<Option<(Instant, Directory)>>>,
 }
 
 impl std::fmt::Debug for BlogDirectory {
@@ -367,6 +370,7 @@ async fn not_found() -> Response {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
