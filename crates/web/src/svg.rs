@@ -85,11 +85,16 @@ pub fn bar_chart(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
             if b.value == 1 { "post" } else { "posts" }
         );
         if (bars.len() - 1 - i).is_multiple_of(every) {
+            // The newest label ends at its bar's right edge so it is never cut off.
+            let (lx, anchor) = if i + 1 == bars.len() {
+                (x + bar_w, "end")
+            } else {
+                (x + bar_w / 2.0, "middle")
+            };
             let _ = write!(
                 s,
-                r#"<text class="axis" x="{cx:.1}" y="{ty}" text-anchor="middle">{}</text>"#,
+                r#"<text class="axis" x="{lx:.1}" y="{ty}" text-anchor="{anchor}">{}</text>"#,
                 esc(&b.label),
-                cx = x + bar_w / 2.0,
                 ty = H - 8.0,
             );
         }
@@ -114,17 +119,43 @@ pub struct Edge {
     pub weight: f64,
 }
 
-const MAP_W: f64 = 640.0;
-const MAP_H: f64 = 420.0;
-const MARGIN: f64 = 56.0;
+/// The edges worth drawing: for every node its `per_node` heaviest edges (an edge stays
+/// if either end keeps it), heaviest first. Dense graphs otherwise draw as a hairball.
+pub fn strongest_edges(edges: &[Edge], per_node: usize) -> Vec<Edge> {
+    let mut sorted: Vec<Edge> = edges.to_vec();
+    sorted.sort_by(|x, y| {
+        y.weight
+            .total_cmp(&x.weight)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
+    let mut kept_per_node: std::collections::HashMap<usize, usize> = Default::default();
+    let mut out = Vec::new();
+    for e in sorted {
+        let ka = kept_per_node.get(&e.a).copied().unwrap_or(0);
+        let kb = kept_per_node.get(&e.b).copied().unwrap_or(0);
+        if ka < per_node || kb < per_node {
+            *kept_per_node.entry(e.a).or_default() += 1;
+            *kept_per_node.entry(e.b).or_default() += 1;
+            out.push(e);
+        }
+    }
+    out
+}
+
+const MAP_W: f64 = 720.0;
+const MAP_H: f64 = 400.0;
+/// Room around the nodes: wide at the sides, where labels run outward.
+const MARGIN_X: f64 = 140.0;
+const MARGIN_Y: f64 = 36.0;
 
 /// Positions of `n` nodes in the map's box, deterministic for the same input:
 /// Fruchterman–Reingold started from a circle (node order decides the start, no randomness),
 /// with edge weights pulling harder.
 pub fn layout(n: usize, edges: &[Edge]) -> Vec<(f64, f64)> {
     let (cx, cy) = (MAP_W / 2.0, MAP_H / 2.0);
-    let rx = MAP_W / 2.0 - MARGIN;
-    let ry = MAP_H / 2.0 - MARGIN;
+    let rx = MAP_W / 2.0 - MARGIN_X;
+    let ry = MAP_H / 2.0 - MARGIN_Y;
     let mut pos: Vec<(f64, f64)> = (0..n)
         .map(|i| {
             let a =
@@ -140,8 +171,9 @@ pub fn layout(n: usize, edges: &[Edge]) -> Vec<(f64, f64)> {
         }
         return pos;
     }
-    let area = (MAP_W - 2.0 * MARGIN) * (MAP_H - 2.0 * MARGIN);
-    let k = (area / n as f64).sqrt();
+    let area = (MAP_W - 2.0 * MARGIN_X) * (MAP_H - 2.0 * MARGIN_Y);
+    // A little more room than the textbook `sqrt(area / n)`: labels need it.
+    let k = 1.3 * (area / n as f64).sqrt();
     let mut temp = MAP_W / 8.0;
     let iterations = 250;
     let cool = temp / f64::from(iterations);
@@ -178,8 +210,10 @@ pub fn layout(n: usize, edges: &[Edge]) -> Vec<(f64, f64)> {
                 .sqrt()
                 .max(0.01);
             let step = len.min(temp);
-            pos[i].0 = (pos[i].0 + disp[i].0 / len * step).clamp(MARGIN, MAP_W - MARGIN);
-            pos[i].1 = (pos[i].1 + disp[i].1 / len * step).clamp(MARGIN, MAP_H - MARGIN);
+            // Free to leave the box: `fit` scales the result into it, so nodes do not
+            // pile up along its edges.
+            pos[i].0 += disp[i].0 / len * step;
+            pos[i].1 += disp[i].1 / len * step;
         }
         temp = (temp - cool).max(1.0);
     }
@@ -196,13 +230,14 @@ fn fit(pos: &mut [(f64, f64)]) {
         y0 = y0.min(y);
         y1 = y1.max(y);
     }
-    let sx = (MAP_W - 2.0 * MARGIN) / (x1 - x0).max(1.0);
-    let sy = (MAP_H - 2.0 * MARGIN) / (y1 - y0).max(1.0);
-    let s = sx.min(sy);
-    let ox = MARGIN + ((MAP_W - 2.0 * MARGIN) - (x1 - x0) * s) / 2.0;
-    let oy = MARGIN + ((MAP_H - 2.0 * MARGIN) - (y1 - y0) * s) / 2.0;
+    let sx = (MAP_W - 2.0 * MARGIN_X) / (x1 - x0).max(1.0);
+    let sy = (MAP_H - 2.0 * MARGIN_Y) / (y1 - y0).max(1.0);
+    // Each axis stretched on its own: the map is wider than tall, the layout is not.
+    let (sx, sy) = (sx.min(3.0 * sy), sy.min(3.0 * sx));
+    let ox = MARGIN_X + ((MAP_W - 2.0 * MARGIN_X) - (x1 - x0) * sx) / 2.0;
+    let oy = MARGIN_Y + ((MAP_H - 2.0 * MARGIN_Y) - (y1 - y0) * sy) / 2.0;
     for p in pos.iter_mut() {
-        *p = (ox + (p.0 - x0) * s, oy + (p.1 - y0) * s);
+        *p = (ox + (p.0 - x0) * sx, oy + (p.1 - y0) * sy);
     }
 }
 
@@ -233,16 +268,32 @@ pub fn node_map(id: &str, title: &str, desc: &str, nodes: &[Node], edges: &[Edge
             a.1,
             b.0,
             b.1,
-            1.0 + 7.0 * e.weight.clamp(0.0, 1.0)
+            1.0 + 5.0 * e.weight.clamp(0.0, 1.0)
         );
     }
+    let (cx, cy) = (MAP_W / 2.0, MAP_H / 2.0);
     for (node, &(x, y)) in nodes.iter().zip(&pos) {
-        let r = 6.0 + 18.0 * (node.weight.max(0.0) / max_w).sqrt();
+        let r = 4.0 + 12.0 * (node.weight.max(0.0) / max_w).sqrt();
         let _ = write!(
             s,
-            r#"<circle class="node" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/><text class="label" x="{x:.1}" y="{ty:.1}" text-anchor="middle">{}</text>"#,
+            r#"<circle class="node" cx="{x:.1}" cy="{y:.1}" r="{r:.1}"/>"#
+        );
+        // Labels point away from the centre, where there is room.
+        // About 8 px a character at the label's 14 px: enough to keep it in the box.
+        let width = 8.0 * node.label.chars().count() as f64;
+        let right = (x > cx && x + r + 4.0 + width <= MAP_W) || x - r - 4.0 - width < 0.0;
+        let (lx, ly, anchor) = if (x - cx).abs() < 40.0 {
+            let below = y >= cy;
+            (x, if below { y + r + 14.0 } else { y - r - 6.0 }, "middle")
+        } else if right {
+            (x + r + 4.0, y + 4.0, "start")
+        } else {
+            (x - r - 4.0, y + 4.0, "end")
+        };
+        let _ = write!(
+            s,
+            r#"<text class="label" x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{}</text>"#,
             esc(&node.label),
-            ty = y + r + 14.0,
         );
     }
     s.push_str("</svg>");
@@ -287,7 +338,7 @@ mod tests {
         // The tallest bar fills the plot (180 - 12 - 28 = 140).
         assert!(svg.contains(r#"height="140.0""#), "{svg}");
         // At most eight labels under the bars, the newest always labelled.
-        let labels = svg.matches(r#"text-anchor="middle""#).count();
+        let labels = svg.matches(r#"<text class="axis" x="#).count() - 3;
         assert!((1..=8).contains(&labels), "{labels}");
         assert!(svg.contains(">11</text>"));
     }
@@ -314,8 +365,14 @@ mod tests {
         let a = layout(6, &edges);
         assert_eq!(a, layout(6, &edges));
         for &(x, y) in &a {
-            assert!((MARGIN - 0.01..=MAP_W - MARGIN + 0.01).contains(&x), "{x}");
-            assert!((MARGIN - 0.01..=MAP_H - MARGIN + 0.01).contains(&y), "{y}");
+            assert!(
+                (MARGIN_X - 0.01..=MAP_W - MARGIN_X + 0.01).contains(&x),
+                "{x}"
+            );
+            assert!(
+                (MARGIN_Y - 0.01..=MAP_H - MARGIN_Y + 0.01).contains(&y),
+                "{y}"
+            );
         }
         // Strongly linked hubs sit closer than unlinked ones.
         let d = |i: usize, j: usize| ((a[i].0 - a[j].0).powi(2) + (a[i].1 - a[j].1).powi(2)).sqrt();
@@ -326,6 +383,22 @@ mod tests {
                 assert!(d(i, j) > 20.0, "{i} {j} {a:?}");
             }
         }
+    }
+
+    #[test]
+    fn maps_keep_each_nodes_strongest_edges() {
+        let e = |a, b, weight| Edge { a, b, weight };
+        // A complete graph on four nodes, one edge per node kept.
+        let all = vec![
+            e(0, 1, 0.9),
+            e(0, 2, 0.2),
+            e(0, 3, 0.1),
+            e(1, 2, 0.3),
+            e(1, 3, 0.15),
+            e(2, 3, 0.8),
+        ];
+        assert_eq!(strongest_edges(&all, 1), vec![e(0, 1, 0.9), e(2, 3, 0.8)]);
+        assert_eq!(strongest_edges(&all, 3).len(), 6);
     }
 
     #[test]

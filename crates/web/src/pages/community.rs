@@ -12,8 +12,10 @@ use minijinja::value::Serde;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// Hubs drawn on the map (the largest); the list below it names them all.
-const MAP_HUBS: usize = 30;
+/// Hubs drawn on the map (its first); the list below it names them all.
+const MAP_HUBS: usize = 16;
+/// Each hub's strongest connections drawn on the map: more is a hairball.
+const MAP_EDGES_PER_HUB: usize = 3;
 /// Members listed; the rest are counted.
 const MEMBERS: usize = 120;
 /// Connections listed in the map's text version.
@@ -57,6 +59,8 @@ pub(super) async fn show(
         })
         .collect();
 
+    // The community's own order: its defining hubs first (generic tags such as "til"
+    // have more bloggers but say less about it).
     let drawn: Vec<&HubRow> = hubs.iter().take(MAP_HUBS).collect();
     let index: HashMap<&str, usize> = drawn
         .iter()
@@ -70,23 +74,25 @@ pub(super) async fn show(
             weight: f64::from(h.bloggers),
         })
         .collect();
-    let edges: Vec<Edge> = c
-        .edges
-        .iter()
-        .filter_map(|e| {
-            Some(Edge {
-                a: *index.get(e.a.as_str())?,
-                b: *index.get(e.b.as_str())?,
-                weight: e.weight,
+    let edges = svg::strongest_edges(
+        &c.edges
+            .iter()
+            .filter_map(|e| {
+                Some(Edge {
+                    a: *index.get(e.a.as_str())?,
+                    b: *index.get(e.b.as_str())?,
+                    weight: e.weight,
+                })
             })
-        })
-        .collect();
+            .collect::<Vec<_>>(),
+        MAP_EDGES_PER_HUB,
+    );
     let map = svg::node_map(
         "community-map",
         &format!("Map of the hubs of {}", c.name),
         &format!(
-            "{} hubs drawn as circles sized by their bloggers, with {} lines joining hubs \
-             that share bloggers.",
+            "Its first {} hubs drawn as circles sized by their bloggers, with {} lines \
+             joining each hub to the hubs sharing most of its bloggers.",
             nodes.len(),
             edges.len()
         ),
