@@ -138,7 +138,15 @@ pub(crate) struct Opened {
 
 impl Opened {
     pub(crate) fn open(dir: &Path) -> Result<Opened> {
-        let index = Index::open_in_dir(dir)?;
+        // Queries read scattered small pieces of the files (posting blocks, doc store
+        // blocks, a few column pages): no read-ahead and no fault-around, so the process
+        // maps the pages it reads, not their neighbourhoods.
+        let directory = tantivy::directory::MmapDirectory::open_with_madvice(
+            dir,
+            tantivy::directory::Advice::Random,
+        )
+        .map_err(|e| Error::Tantivy(e.into()))?;
+        let index = Index::open(directory)?;
         schema::register_tokenizers(&index);
         let fields = Fields::of(&index.schema()).ok_or_else(|| {
             Error::Tantivy(tantivy::TantivyError::SchemaError(

@@ -560,3 +560,63 @@ async fn hub_stats_count_distinct_posts_per_tag_and_blog_and_links_join_up() {
     );
     assert_eq!(store.replies(None, true, 10).await.unwrap().len(), 1);
 }
+
+/// The one-pass aggregates equal the four SQL aggregates on a varied store: many blogs,
+/// overlapping tags, duplicate sources, pending blogs, dates across every window.
+#[tokio::test]
+async fn hub_stats_in_one_pass_equal_the_sql_aggregates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let tags = ["rust", "go", "wasm", "db", "ops", "ml", "css"];
+    // A small deterministic generator (no dependency needed for a fixture).
+    let mut seed = 42u64;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for b in 0..12 {
+        let mut blog = new_blog(b);
+        if b % 5 == 4 {
+            blog.status = BlogStatus::Pending;
+        }
+        let blog = store.add_blog(blog).await.unwrap();
+        let posts = (0..20)
+            .map(|i| {
+                let cats: Vec<&str> = (0..1 + next(4)).map(|_| tags[next(7) as usize]).collect();
+                let mut p = post(&format!("{b}-{i}"), "text", next(24 * 400) as i64, &cats);
+                // Some tags twice, by two sources.
+                if next(3) == 0 {
+                    p.tags.push(kith_model::NewTag {
+                        tag: cats[0].to_owned(),
+                        display: cats[0].to_uppercase(),
+                        source: kith_model::TagSource::Extracted,
+                        score: 0.5,
+                        reason: String::new(),
+                    });
+                }
+                p
+            })
+            .collect();
+        store.record_poll(polled(blog.id, posts)).await.unwrap();
+    }
+    let now = Utc::now();
+    for public_only in [true, false] {
+        let q = HubStatsQuery {
+            recent_since: now - Duration::days(28),
+            weeks_since: now - Duration::weeks(26),
+            rising_since: now - Duration::weeks(4),
+            public_only,
+        };
+        let fast = store.hub_stats(q).await.unwrap();
+        let conn = Connection::open(dir.path().join("kith.sqlite3")).unwrap();
+        let reference = crate::hubs::reference::hub_stats_sql(&conn, &q).unwrap();
+        assert!(fast.co_tags.len() > 10 && fast.weeks.len() > 10 && fast.cells.len() > 30);
+        assert_eq!(fast.tags, reference.tags);
+        assert_eq!(fast.cells, reference.cells);
+        assert_eq!(fast.weeks, reference.weeks);
+        assert_eq!(fast.co_tags, reference.co_tags);
+        assert_eq!(fast.blog_posts, reference.blog_posts);
+    }
+}
