@@ -1,7 +1,8 @@
 //! The pages in a real browser: headless Debian chromium, driven by playwright-core
 //! (`tests/browser/run.mjs`), against a real server holding a crawled blogosphere. The
-//! script checks what a person sees on the home, hub, blog, search and register pages,
-//! saves screenshots to `target/browser-artifacts/` and runs axe-core on every page.
+//! script checks what a person sees on the home, hub, blog, community, post, search and
+//! register pages, saves screenshots to `target/browser-artifacts/` and runs axe-core on
+//! every page.
 //!
 //! Needs `/usr/bin/chromium` (or `KITH_CHROMIUM`) and `npm ci` in `tests/browser`;
 //! `.ci/run` installs both. Without them the test says why and passes, except under

@@ -12,6 +12,7 @@ mod crash;
 mod crawl;
 mod feeds_api;
 mod pages;
+mod post_page;
 mod register_web;
 mod reload;
 mod retag;

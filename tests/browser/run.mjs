@@ -10,7 +10,7 @@
 //
 // The plan (written by tests/browser.rs) says what the data holds: a word to search for
 // and a blog address to register. Pages found by following links from the home page
-// (hubs, blogs, communities) are checked when the home page links to them; a link that
+// (hubs, blogs, communities, posts) are checked when the home page links to them; a link that
 // does not lead to a working page is a failure.
 //
 // Adding a page: add an entry to CHECKS with a name and an async `run(page, ctx)` that
@@ -116,9 +116,10 @@ const CHECKS = [
       ctx.links.hub = await firstLink(page, '/hubs/');
       ctx.links.blog = await firstLink(page, '/blogs/');
       ctx.links.community = await firstLink(page, '/communities/');
+      ctx.links.post = await firstLink(page, '/posts/');
     },
   },
-  ...['hub', 'blog', 'community'].map((kind) => ({
+  ...['hub', 'blog', 'community', 'post'].map((kind) => ({
     name: kind,
     async run(page, ctx) {
       const href = ctx.links[kind];

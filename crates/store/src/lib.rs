@@ -104,6 +104,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         public_only: bool,
         limit: usize,
     ) -> Result<Vec<Reply>>;
+    /// The links between `post` and other posts, either way (posts linking to it, posts
+    /// it links to), newest first; with `public_only`, only between verified blogs.
+    async fn post_replies(
+        &self,
+        post: PostId,
+        public_only: bool,
+        limit: usize,
+    ) -> Result<Vec<Reply>>;
 
     // --- re-tagging and tag display forms (issue 4: `kith retag`, hot-reloaded rules) ---
 

@@ -963,6 +963,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn post_replies(
+        &self,
+        post: PostId,
+        public_only: bool,
+        limit: usize,
+    ) -> Result<Vec<crate::Reply>> {
+        self.read(move |conn| crate::hubs::post_replies(conn, post, public_only, limit))
+            .await
+    }
+
     // --- index feed ---
 
     async fn posts_changed_since(

@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/communities.html"),
     ),
     ("blog.html", include_str!("../templates/blog.html")),
+    ("post.html", include_str!("../templates/post.html")),
     ("about.html", include_str!("../templates/about.html")),
     ("search.html", include_str!("../templates/search.html")),
     ("register.html", include_str!("../templates/register.html")),

@@ -12,11 +12,13 @@
 //! - [`hub`] — `/hubs/{tag}`.
 //! - [`community`] — `/communities/{id}`.
 //! - [`blog`] — `/blogs/{id}`.
+//! - [`post`] — `/posts/{id}`: one post, its tags and why, its hubs, its conversation.
 
 mod blog;
 mod community;
 mod home;
 mod hub;
+mod post;
 
 use crate::{AppState, WebError};
 use axum::Router;
@@ -46,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hubs/{tag}", get(hub::show))
         .route("/communities/{id}", get(community::show))
         .route("/blogs/{id}", get(blog::show))
+        .route("/posts/{id}", get(post::show))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)
