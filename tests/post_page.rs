@@ -95,7 +95,7 @@ async fn a_post_page_shows_the_post_its_tags_and_why_its_hubs_and_its_conversati
     let r = get(&base, &path).await;
     assert_eq!(r.headers()["cache-control"], "public, max-age=60");
     assert_eq!(doc.select(&sel("main h1")).count(), 1);
-    assert_eq!(texts(&doc, "h1"), [post.title.clone()]);
+    assert_eq!(texts(&doc, "h1"), [post.title.as_str()]);
     assert_eq!(
         attrs(&doc, "h1 a", "href"),
         [post.url.clone().unwrap()],
@@ -105,7 +105,7 @@ async fn a_post_page_shows_the_post_its_tags_and_why_its_hubs_and_its_conversati
         attrs(&doc, ".kicker a", "href"),
         [format!("/blogs/{}", post.blog_id)]
     );
-    assert_eq!(texts(&doc, ".kicker a"), [post.blog_title.clone()]);
+    assert_eq!(texts(&doc, ".kicker a"), [post.blog_title.as_str()]);
     assert_eq!(
         attrs(&doc, ".page-head time", "datetime")[0],
         post.published.to_rfc3339()
