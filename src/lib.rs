@@ -180,6 +180,11 @@ pub async fn serve_on(
         hubs,
         index_task.search_index(),
     )?
+    .with_tag_canon({
+        // The hot-reloaded rules: an alias added to tags.toml moves its hub's address now.
+        let enricher = Arc::clone(&enricher);
+        Arc::new(move |raw: &str| enricher.tagger().canonical(raw))
+    })
     .with_registrar(Arc::new(register::WebRegistrar::new(
         Arc::clone(&app.store),
         Arc::clone(&app.crawler),

@@ -11,6 +11,7 @@ mod communities;
 mod crash;
 mod crawl;
 mod feeds_api;
+mod hub_aliases;
 mod pages;
 mod post_page;
 mod register_web;

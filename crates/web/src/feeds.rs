@@ -18,7 +18,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{DateTime, SecondsFormat, Utc};
 use kith_hubs::Snapshot;
@@ -92,7 +92,11 @@ async fn hub_feed(
     headers: HeaderMap,
     format: Format,
 ) -> Result<Response, WebError> {
-    let scope = Scope::hub(&state.hubs.get(), &tag)?;
+    let snapshot = state.hubs.get();
+    if let Some(moved) = hub_moved(&state, &snapshot, &tag, format.file()) {
+        return Ok(moved);
+    }
+    let scope = Scope::hub(&snapshot, &tag)?;
     feed_response(&state, scope, format, &headers).await
 }
 
@@ -101,8 +105,20 @@ async fn hub_opml(
     Path(tag): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let scope = Scope::hub(&state.hubs.get(), &tag)?;
+    let snapshot = state.hubs.get();
+    if let Some(moved) = hub_moved(&state, &snapshot, &tag, "blogroll.opml") {
+        return Ok(moved);
+    }
+    let scope = Scope::hub(&snapshot, &tag)?;
     opml_response(&state, scope, &headers).await
+}
+
+/// A permanent redirect to the canonical hub's `file` when `tag` is another form of it (a
+/// curator's alias or merge, another case): feed readers follow it and update the
+/// subscription (see [`AppState::canonical_hub`]).
+fn hub_moved(state: &AppState, snapshot: &Snapshot, tag: &str, file: &str) -> Option<Response> {
+    let to = state.canonical_hub(snapshot, tag)?;
+    Some(Redirect::permanent(&format!("/hubs/{}/{file}", segment(&to))).into_response())
 }
 
 async fn community_feed(

@@ -64,6 +64,11 @@ impl Default for Site {
     }
 }
 
+/// How the curator's rules read a tag: its canonical form through aliases and merges, in
+/// normal form (`None` for a stop-tag or junk). The binary passes the hot-reloaded
+/// tagger's, so an edit of the rules moves hub addresses at once.
+pub type TagCanon = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// What every handler needs.
 #[derive(Clone)]
 pub struct AppState {
@@ -81,6 +86,8 @@ pub struct AppState {
     pub registrar: Option<register::Registration>,
     /// Request latency and the figures `/metrics` reads (see [`metrics`]).
     pub metrics: Arc<metrics::Metrics>,
+    /// The curator's rules, live, for hub addresses (see [`AppState::canonical_hub`]).
+    pub tag_canon: Option<TagCanon>,
     /// The hubs snapshot the site started with: until the cache holds another, hubs have
     /// not been computed (`/readyz`, the WebSub pinger).
     hubs_at_start: Arc<kith_hubs::Snapshot>,
@@ -103,7 +110,27 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::new()),
             blogs: pages::BlogDirectory::default(),
             registrar: None,
+            tag_canon: None,
         })
+    }
+
+    /// Reads hub addresses through the curator's rules: `/hubs/{alias}` redirects to the
+    /// hub the rules alias or merge it into.
+    pub fn with_tag_canon(mut self, canon: TagCanon) -> Self {
+        self.tag_canon = Some(canon);
+        self
+    }
+
+    /// The hub that `raw` (a tag from an address) names in another form, when `raw` is not
+    /// that hub's own tag: the tag the curator's rules alias or merge it into, else its
+    /// normal form (`Rust` is `rust`). `None` when `raw` is a hub's tag as it stands, or
+    /// names no hub. Resolution is idempotent, so redirecting there never loops.
+    pub fn canonical_hub(&self, snapshot: &kith_hubs::Snapshot, raw: &str) -> Option<String> {
+        let ruled = self.tag_canon.as_ref().and_then(|canon| canon(raw));
+        ruled
+            .into_iter()
+            .chain(kith_model::normalize_tag(raw))
+            .find(|t| t != raw && snapshot.hub(t).is_some())
     }
 
     /// Whether the hubs snapshot has been computed since the site started (or was given

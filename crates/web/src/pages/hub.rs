@@ -32,16 +32,13 @@ pub(super) async fn show(
     Query(params): Query<RiverParams>,
 ) -> Result<Response, WebError> {
     let snapshot = state.hubs.get();
+    // `/hubs/Machine Learning` is the hub `machine-learning`, and a tag the curator's rules
+    // alias or merge into another is that hub: one permanent redirect (a page cursor
+    // belongs to the river it came from, so it is dropped).
+    if let Some(to) = state.canonical_hub(&snapshot, &tag) {
+        return Ok(Redirect::permanent(&format!("/hubs/{}", path_segment(&to))).into_response());
+    }
     let Some(hub) = snapshot.hub(&tag) else {
-        // `/hubs/Machine Learning` is the hub `machine-learning`.
-        if let Some(normal) = kith_model::normalize_tag(&tag)
-            && normal != tag
-            && snapshot.hub(&normal).is_some()
-        {
-            return Ok(
-                Redirect::permanent(&format!("/hubs/{}", path_segment(&normal))).into_response(),
-            );
-        }
         return missing(&state, &snapshot, &tag).await;
     };
 
