@@ -185,6 +185,7 @@ pub async fn serve_on(
         let enricher = Arc::clone(&enricher);
         Arc::new(move |raw: &str| enricher.tagger().canonical(raw))
     })
+    .with_trusted_proxies(app.config.web.trusted_proxies.clone())
     .with_registrar(Arc::new(register::WebRegistrar::new(
         Arc::clone(&app.store),
         Arc::clone(&app.crawler),

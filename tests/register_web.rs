@@ -378,3 +378,74 @@ async fn registration_is_rate_limited_per_client() {
     assert_eq!(form.status(), 200);
     served.stop().await;
 }
+
+/// One registration attempt (a non-URL: answered 400 once admitted) from `client` with
+/// extra `headers`; the status.
+async fn attempt(served: &Served, client: &reqwest::Client, headers: &[(&str, &str)]) -> u16 {
+    let mut req = client
+        .post(format!("{}/register", served.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", &served.base)
+        .header("sec-fetch-site", "same-origin")
+        .body("url=not+a+url");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// A client whose connections come from `local` (a loopback address of its own).
+fn client_from(local: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from(local))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit_and_others_cannot_spoof() {
+    // 127.0.0.1 plays the reverse proxy; 127.0.0.2 is a visitor connecting directly.
+    let site = Site::new(&format!(
+        "{}[web]\ntrusted_proxies = [\"127.0.0.1/32\"]\n",
+        config(&[])
+    ));
+    let served = Served::start(&site).await;
+    let burst = kith_web::register::RATE_BURST as usize;
+    let proxy = client_from([127, 0, 0, 1]);
+    let direct = client_from([127, 0, 0, 2]);
+
+    // Visitor A through the proxy uses up their bucket…
+    let a = [("x-forwarded-for", "203.0.113.7")];
+    for i in 0..burst {
+        assert_eq!(attempt(&served, &proxy, &a).await, 400, "A, attempt {i}");
+    }
+    assert_eq!(attempt(&served, &proxy, &a).await, 429);
+    // …and cannot get out of it by writing another address in front of the proxy's.
+    let spoofed = [("x-forwarded-for", "198.51.100.1, 203.0.113.7")];
+    assert_eq!(attempt(&served, &proxy, &spoofed).await, 429);
+    // Visitor B through the same proxy is another client, and so is one named in RFC 7239
+    // syntax, and the proxy's own requests.
+    let b = [("x-forwarded-for", "203.0.113.8")];
+    assert_eq!(attempt(&served, &proxy, &b).await, 400);
+    let c = [("forwarded", "for=\"[2001:db8:cafe::17]:4711\";proto=https")];
+    assert_eq!(attempt(&served, &proxy, &c).await, 400);
+    assert_eq!(attempt(&served, &proxy, &[]).await, 400);
+
+    // A visitor connecting directly is not a trusted proxy: whatever address they claim,
+    // they are counted as themselves, so inventing addresses does not buy attempts.
+    for i in 0..burst {
+        let claim = format!("192.0.2.{i}");
+        let status = attempt(&served, &direct, &[("x-forwarded-for", &claim)]).await;
+        assert_eq!(status, 400, "direct, attempt {i}");
+    }
+    let fresh = [
+        ("x-forwarded-for", "192.0.2.200"),
+        ("forwarded", "for=192.0.2.201"),
+    ];
+    assert_eq!(attempt(&served, &direct, &fresh).await, 429);
+    // …and claiming to be visitor B does not spend B's attempts.
+    assert_eq!(attempt(&served, &direct, &b).await, 429);
+    assert_eq!(attempt(&served, &proxy, &b).await, 400);
+    served.stop().await;
+}

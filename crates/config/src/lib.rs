@@ -55,6 +55,7 @@ mod examples {
             "tags_file",
             "listen",
             "public_url",
+            "trusted_proxies",
             "concurrency",
             "per_host",
             "per_host_delay_ms",

@@ -102,6 +102,11 @@ pub struct WebConfig {
     /// A WebSub hub that our own feeds announce (`rel="hub"`) and that Kith pings when a
     /// hub's feed changes. Absent: our feeds are polled only.
     pub websub_hub: Option<String>,
+    /// Reverse proxies (CIDR) whose `X-Forwarded-For` / `Forwarded` headers say who the
+    /// client is. A request from one of them is counted, for per-client limits, as the
+    /// right-most address in those headers that is not itself a trusted proxy; from any
+    /// other peer the headers are ignored (anyone can send them). Empty by default.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -163,6 +168,7 @@ impl Default for WebConfig {
             public_url: None,
             site_name: "Kith".into(),
             websub_hub: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

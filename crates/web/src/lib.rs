@@ -88,6 +88,9 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The curator's rules, live, for hub addresses (see [`AppState::canonical_hub`]).
     pub tag_canon: Option<TagCanon>,
+    /// Reverse proxies whose forwarding headers name the client (`web.trusted_proxies`;
+    /// see [`register::client_address`]).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// The hubs snapshot the site started with: until the cache holds another, hubs have
     /// not been computed (`/readyz`, the WebSub pinger).
     hubs_at_start: Arc<kith_hubs::Snapshot>,
@@ -111,7 +114,15 @@ impl AppState {
             blogs: pages::BlogDirectory::default(),
             registrar: None,
             tag_canon: None,
+            trusted_proxies: Arc::new([]),
         })
+    }
+
+    /// Believes `proxies` about who the client is (`X-Forwarded-For`, `Forwarded`) for
+    /// per-client limits; from any other peer those headers are ignored.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> Self {
+        self.trusted_proxies = proxies.into();
+        self
     }
 
     /// Reads hub addresses through the curator's rules: `/hubs/{alias}` redirects to the

@@ -208,33 +208,119 @@ impl RateLimiter {
     }
 }
 
-/// The client's address for rate limiting: the peer of the connection (IPv6 by its /64,
-/// which one subscriber usually holds whole). Without connection info (a router called
-/// directly), every request counts as one client.
-///
-/// Behind a reverse proxy every visitor shares the proxy's address, and so one bucket.
+/// The client's address for rate limiting: the peer of the connection or, when the peer
+/// is a trusted reverse proxy (`web.trusted_proxies`), the client it forwarded for (see
+/// [`client_address`]); IPv6 by its /64, which one subscriber usually holds whole.
+/// Without connection info (a router called directly), every request counts as one
+/// client.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| {
+                client_address(c.0.ip(), &parts.headers, &state.trusted_proxies)
+            });
         Ok(ClientIp(match ip {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => {
-                    let s = v6.segments();
-                    IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-                }
-            },
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
             v4 => v4,
         }))
     }
+}
+
+/// Who sent a request that reached us from `peer`.
+///
+/// `peer` itself, unless it is in `trusted`; then the proxies' record of the hops, from
+/// the `Forwarded` header (RFC 7239, its `for=` parameters) or, without one, from
+/// `X-Forwarded-For`, read right to left: each trusted proxy appended the address it saw,
+/// so the first address from the right that is not a trusted proxy is the client, and
+/// whatever lies left of it was written by the client and proves nothing. When every hop
+/// is a trusted proxy the left-most is the client; an entry that cannot be read (`unknown`,
+/// an obfuscated name, garbage) ends the walk at the proxy that wrote it.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
+    }
+    for hop in forwarded_hops(headers).into_iter().rev() {
+        let Some(ip) = hop else { return client };
+        client = ip.to_canonical();
+        if !is_trusted(&client) {
+            return client;
+        }
+    }
+    client
+}
+
+/// The hops proxies recorded, left (the client's end) to right (ours); `None` for an entry
+/// that names no readable address.
+fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let lines = |name: header::HeaderName| -> Vec<Option<String>> {
+        headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    };
+    let forwarded = lines(header::FORWARDED);
+    let (lines, rfc7239) = if forwarded.is_empty() {
+        (
+            lines(header::HeaderName::from_static("x-forwarded-for")),
+            false,
+        )
+    } else {
+        (forwarded, true)
+    };
+    let mut hops = Vec::new();
+    for line in lines {
+        let Some(line) = line else {
+            hops.push(None);
+            continue;
+        };
+        for element in line.split(',') {
+            let node = if rfc7239 {
+                element.split(';').find_map(|pair| {
+                    let (k, v) = pair.split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("for").then_some(v)
+                })
+            } else {
+                Some(element)
+            };
+            hops.push(node.and_then(parse_node));
+        }
+    }
+    hops
+}
+
+/// An address as proxies write it: `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1`,
+/// `[2001:db8::1]`, `[2001:db8::1]:4711`, optionally in double quotes.
+fn parse_node(s: &str) -> Option<IpAddr> {
+    let s = s.trim().trim_matches('"');
+    if let Some(rest) = s.strip_prefix('[') {
+        let (v6, port) = rest.split_once(']')?;
+        if !(port.is_empty() || port.starts_with(':')) {
+            return None;
+        }
+        return v6.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    let (v4, port) = s.split_once(':')?;
+    port.parse::<u16>().ok()?;
+    v4.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
 /// Whether a form POST came from this site's own pages. Browsers send `Sec-Fetch-Site`
@@ -546,6 +632,92 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> =
+            vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let proxy: IpAddr = [10, 0, 0, 2].into();
+        let stranger: IpAddr = [198, 51, 100, 4].into();
+        let h = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(*k, v.parse().unwrap());
+            }
+            h
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let xff = |v: &str| h(&[("x-forwarded-for", v)]);
+        // From an untrusted peer the header is ignored: it could say anything.
+        assert_eq!(
+            client_address(stranger, &xff("203.0.113.9"), &trusted),
+            stranger
+        );
+        // From a trusted proxy: the right-most address that is not a trusted proxy.
+        assert_eq!(
+            client_address(proxy, &xff("203.0.113.9"), &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(proxy, &xff("1.1.1.1, 203.0.113.9, 10.0.0.7"), &trusted),
+            ip("203.0.113.9"),
+            "the client's own claim (left) is not believed"
+        );
+        assert_eq!(
+            client_address(
+                proxy,
+                &h(&[
+                    ("x-forwarded-for", "1.1.1.1"),
+                    ("x-forwarded-for", "203.0.113.9:5555")
+                ]),
+                &trusted
+            ),
+            ip("203.0.113.9"),
+            "several header lines are one list; ports are dropped"
+        );
+        assert_eq!(
+            client_address(proxy, &xff("10.0.0.9, 10.0.0.7"), &trusted),
+            ip("10.0.0.9")
+        );
+        assert_eq!(client_address(proxy, &xff("garbage"), &trusted), proxy);
+        assert_eq!(
+            client_address(proxy, &xff("1.1.1.1, unknown"), &trusted),
+            proxy
+        );
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
+        // RFC 7239 wins over X-Forwarded-For when both are present.
+        let both = h(&[
+            (
+                "forwarded",
+                "for=192.0.2.60;proto=http;by=203.0.113.43, for=\"[2001:db8:cafe::17]:4711\"",
+            ),
+            ("x-forwarded-for", "203.0.113.9"),
+        ]);
+        assert_eq!(
+            client_address(proxy, &both, &trusted),
+            ip("2001:db8:cafe::17")
+        );
+        assert_eq!(
+            client_address(
+                proxy,
+                &h(&[("forwarded", "for=_hidden, for=198.51.100.17")]),
+                &trusted
+            ),
+            ip("198.51.100.17")
+        );
+        // A v4-mapped peer is its IPv4 address; IPv6 proxies work alike.
+        let mapped: IpAddr = "::ffff:10.0.0.2".parse().unwrap();
+        assert_eq!(
+            client_address(mapped, &xff("203.0.113.9"), &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(ip("::1"), &xff("[2001:db8::5]"), &trusted),
+            ip("2001:db8::5")
+        );
+        // Nothing trusted (the default): the peer, whatever the headers say.
+        assert_eq!(client_address(proxy, &xff("203.0.113.9"), &[]), proxy);
+    }
 
     #[test]
     fn the_bucket_allows_a_burst_then_one_per_refill() {
