@@ -58,6 +58,43 @@ async fn errors_are_pages_and_headers_are_strict() {
         .await
         .unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
+    // Pages link the stylesheet by a versioned address, which may be kept for a year.
+    let home = reqwest::get(format!("{base}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = home
+        .find("href=\"/static/style.css?v=")
+        .expect("a versioned stylesheet")
+        + 6;
+    let path = &home[at..at + home[at..].find('"').unwrap()];
+    let css = reqwest::get(format!("{base}{path}")).await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(
+        css.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let error = reqwest::get(format!("{base}/no/such/page")).await.unwrap();
+    assert!(
+        error.text().await.unwrap().contains(path),
+        "error pages too"
+    );
+    // The icon (no 404 in every browser's console) and robots.txt.
+    let icon = reqwest::get(format!("{base}/favicon.ico")).await.unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.url().path(), "/favicon.svg");
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    let robots = reqwest::get(format!("{base}/robots.txt")).await.unwrap();
+    assert_eq!(
+        robots.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    let robots = robots.text().await.unwrap();
+    assert!(robots.starts_with("User-agent: *\n"), "{robots}");
+    assert!(robots.contains("Disallow: /search\n"), "{robots}");
 
     stop.cancel();
     tokio::time::timeout(std::time::Duration::from_secs(10), server)

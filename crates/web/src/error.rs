@@ -81,7 +81,8 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · Kith</title><meta name=\"robots\" content=\"noindex\">\
-         <link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
+         <link rel=\"stylesheet\" href=\"{style}\">\
+         <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"></head>\
          <body><a class=\"skip\" href=\"#main\">Skip to content</a>\
          <header class=\"site\"><a class=\"brand\" href=\"/\">Kith</a>\
          <nav aria-label=\"Site\" class=\"site-nav\"><a href=\"/hubs\">Hubs</a>\
@@ -93,6 +94,7 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
          authors write about.</p></footer></body></html>",
         code = status.as_u16(),
         msg = escape(message),
+        style = crate::pages::stylesheet_path(),
     )
 }
 

@@ -61,6 +61,7 @@ impl Templates {
         env.add_filter("excerpt", excerpt);
         env.add_filter("seg", path_segment);
         env.add_filter("pct", |share: f64| format!("{:.0}%", share * 100.0));
+        env.add_global("stylesheet", crate::pages::stylesheet_path());
         Ok(Self { env })
     }
 

@@ -51,6 +51,9 @@ pub fn routes() -> Router<AppState> {
         .route("/posts/{id}", get(post::show))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon_ico))
+        .route("/robots.txt", get(robots_txt))
         .fallback(not_found)
 }
 
@@ -355,13 +358,77 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn stylesheet() -> Response {
+/// The stylesheet, compiled in.
+const STYLE: &str = include_str!("../../static/style.css");
+/// The icon, compiled in.
+const FAVICON: &str = include_str!("../../static/favicon.svg");
+/// How long a versioned static file may be kept: its address changes with its content.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// The stylesheet's address, versioned by its content (`/static/style.css?v=1a2b3c4d5e6f`):
+/// pages link this one, so browsers keep it for a year and a new build is fetched at once.
+pub(crate) fn stylesheet_path() -> &'static str {
+    static PATH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "/static/style.css?v={}",
+            &kith_model::content_hash("", STYLE)[..12]
+        )
+    });
+    &PATH
+}
+
+#[derive(Debug, Deserialize)]
+struct Version {
+    v: Option<String>,
+}
+
+/// The stylesheet: for a year under its current versioned address, an hour otherwise (an
+/// old page's address, or none).
+async fn stylesheet(axum::extract::Query(q): axum::extract::Query<Version>) -> Response {
+    let current =
+        q.v.is_some_and(|v| stylesheet_path().ends_with(&format!("?v={v}")));
     (
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (
+                header::CACHE_CONTROL,
+                if current {
+                    IMMUTABLE
+                } else {
+                    "public, max-age=3600"
+                },
+            ),
         ],
-        include_str!("../../static/style.css"),
+        STYLE,
+    )
+        .into_response()
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
+
+/// Browsers and crawlers ask for `/favicon.ico` by habit; the icon is an SVG.
+async fn favicon_ico() -> Response {
+    axum::response::Redirect::permanent("/favicon.svg").into_response()
+}
+
+/// Crawlers are welcome on the pages; search results and registration status pages are
+/// endless or private, and the API is for programs.
+async fn robots_txt() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        "User-agent: *\nDisallow: /search\nDisallow: /register/\nDisallow: /api/\n",
     )
         .into_response()
 }
