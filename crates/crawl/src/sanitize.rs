@@ -18,6 +18,8 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 use url::Url;
 
+mod fast;
+
 /// Tags kept in sanitised HTML. Everything else is unwrapped (its text kept) or, for
 /// [`DROPPED_WITH_CONTENT`], removed with its content.
 const ALLOWED_TAGS: &[&str] = &[
@@ -101,59 +103,79 @@ thread_local! {
 
 /// Relative URLs made absolute against the base of the running clean; removed without one.
 fn resolve_relative(url: &str) -> Option<Cow<'_, str>> {
-    BASE.with_borrow(|base| {
-        base.as_ref()
-            .and_then(|b| b.join(url).ok())
-            .map(|u| Cow::Owned(u.into()))
-    })
+    BASE.with_borrow(|base| resolve_against(base.as_ref(), url).map(Cow::Owned))
+}
+
+/// Attributes kept on every allowed element.
+const GENERIC_ATTRIBUTES: &[&str] = &["lang", "title", "dir"];
+
+/// Attributes kept on one element.
+const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
+    ("a", &["href", "hreflang"]),
+    ("img", &["src", "alt", "width", "height"]),
+    ("abbr", &["title"]),
+    ("td", &["colspan", "rowspan"]),
+    ("th", &["colspan", "rowspan", "scope"]),
+    ("time", &["datetime"]),
+    ("ol", &["start"]),
+    ("code", &["class"]),
+];
+
+/// URL schemes kept in links and image sources.
+const URL_SCHEMES: &[&str] = &["http", "https", "mailto"];
+
+/// What `rel` every link gets.
+const LINK_REL: &str = "nofollow ugc noopener";
+
+/// Whether `attribute` is allowed on `element` by the allow-list (before the filter).
+fn attribute_allowed(element: &str, attribute: &str) -> bool {
+    GENERIC_ATTRIBUTES.contains(&attribute)
+        || TAG_ATTRIBUTES
+            .iter()
+            .any(|(tag, attrs)| *tag == element && attrs.contains(&attribute))
+}
+
+/// The checks the allow-list cannot express: images load without a click, so only
+/// http(s) (or relative, made absolute later); the scheme allow-list already drops data:
+/// and javascript:, this drops mailto:. Code keeps only `language-*` classes.
+fn filter_attribute<'v>(element: &str, attribute: &str, value: &'v str) -> Option<Cow<'v, str>> {
+    if element == "img" && attribute == "src" {
+        let lower = value.trim_start().to_ascii_lowercase();
+        let scheme = lower
+            .split_once(':')
+            .map(|(s, _)| s)
+            .filter(|s| !s.contains('/'));
+        if scheme.is_some_and(|s| s != "http" && s != "https") {
+            return None;
+        }
+    }
+    if element == "code" && attribute == "class" && !value.starts_with("language-") {
+        return None;
+    }
+    Some(value.into())
+}
+
+/// A relative URL made absolute against `base`; `None` (the attribute is removed) without
+/// one.
+fn resolve_against(base: Option<&Url>, url: &str) -> Option<String> {
+    base.and_then(|b| b.join(url).ok()).map(String::from)
 }
 
 fn allow_list() -> Builder<'static> {
     let mut b = Builder::empty();
     b.tags(ALLOWED_TAGS.iter().copied().collect())
         .clean_content_tags(DROPPED_WITH_CONTENT.iter().copied().collect())
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .link_rel(Some("nofollow ugc noopener"))
+        .url_schemes(URL_SCHEMES.iter().copied().collect())
+        .link_rel(Some(LINK_REL))
         .strip_comments(true)
-        .generic_attributes(["lang", "title", "dir"].into_iter().collect::<HashSet<_>>())
+        .generic_attributes(GENERIC_ATTRIBUTES.iter().copied().collect::<HashSet<_>>())
         .tag_attributes(
-            [
-                (
-                    "a",
-                    ["href", "hreflang"].into_iter().collect::<HashSet<_>>(),
-                ),
-                (
-                    "img",
-                    ["src", "alt", "width", "height"].into_iter().collect(),
-                ),
-                ("abbr", ["title"].into_iter().collect()),
-                ("td", ["colspan", "rowspan"].into_iter().collect()),
-                ("th", ["colspan", "rowspan", "scope"].into_iter().collect()),
-                ("time", ["datetime"].into_iter().collect()),
-                ("ol", ["start"].into_iter().collect()),
-                ("code", ["class"].into_iter().collect()),
-            ]
-            .into_iter()
-            .collect(),
+            TAG_ATTRIBUTES
+                .iter()
+                .map(|(tag, attrs)| (*tag, attrs.iter().copied().collect::<HashSet<_>>()))
+                .collect(),
         )
-        // Images load without a click: only http(s) (or relative, made absolute below);
-        // the scheme allow-list already drops data: and javascript:, this drops mailto:.
-        .attribute_filter(|element, attribute, value| {
-            if element == "img" && attribute == "src" {
-                let lower = value.trim_start().to_ascii_lowercase();
-                let scheme = lower
-                    .split_once(':')
-                    .map(|(s, _)| s)
-                    .filter(|s| !s.contains('/'));
-                if scheme.is_some_and(|s| s != "http" && s != "https") {
-                    return None;
-                }
-            }
-            if element == "code" && attribute == "class" && !value.starts_with("language-") {
-                return None;
-            }
-            Some(value.into())
-        })
+        .attribute_filter(filter_attribute)
         .url_relative(UrlRelative::Custom(Box::new(resolve_relative)));
     b
 }
@@ -167,11 +189,40 @@ impl Sanitizer {
 
     /// Sanitised HTML, safe to embed in our pages.
     pub fn clean(&self, html: &str) -> String {
+        self.clean_with_text(html).0
+    }
+
+    /// Sanitised HTML and its plain text ([`html_to_text`] of it), read in one pass when
+    /// the HTML allows (see `fast`), else by ammonia and [`text_of_clean`].
+    pub fn clean_with_text(&self, html: &str) -> (String, String) {
         // Text without markup, entities or the characters the HTML parser rewrites comes
-        // out of ammonia as it went in; skip the parse.
+        // out of ammonia as it went in.
         if !html.contains(['<', '>', '&', '\r', '\0', '\u{a0}']) {
-            return html.to_owned();
+            let text = html.split_whitespace().collect::<Vec<_>>().join(" ");
+            return (html.to_owned(), text);
         }
+        if let Some(clean) = fast::clean(html, self.base.as_ref()) {
+            return clean;
+        }
+        let clean = self.clean_with_ammonia(html);
+        let text = text_of_clean(&clean);
+        (clean, text)
+    }
+
+    /// The fast path alone: `None` where ammonia must decide.
+    #[cfg(test)]
+    pub(crate) fn clean_fast(&self, html: &str) -> Option<(String, String)> {
+        fast::clean(html, self.base.as_ref())
+    }
+
+    /// Where the fast path gives up on `html`, if it does.
+    #[cfg(test)]
+    pub(crate) fn fast_refusal(&self, html: &str) -> Option<usize> {
+        fast::refusal(html, self.base.as_ref())
+    }
+
+    /// [`Sanitizer::clean`] by ammonia alone, without the fast path.
+    pub(crate) fn clean_with_ammonia(&self, html: &str) -> String {
         BASE.with_borrow_mut(|base| base.clone_from(&self.base));
         let clean = BUILDER.clean(html).to_string();
         BASE.with_borrow_mut(|base| *base = None);
@@ -257,12 +308,36 @@ pub fn html_to_text(html: &str) -> String {
     out
 }
 
-/// Appends the words of one text node, separated from what came before by `gap`.
+/// Appends the words of one text node, separated from what came before by `gap`. Words
+/// are split at white space as [`char::is_whitespace`] sees it. Most text is words with
+/// one space between them, which comes out as it went in: such runs are copied whole.
 fn push_text(out: &mut String, gap: &mut Gap, t: &str) {
-    if t.starts_with(char::is_whitespace) {
-        *gap = (*gap).max(Gap::Space);
-    }
-    for word in t.split_whitespace() {
+    let bytes = t.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let space = whitespace_len(t, i);
+        if space > 0 {
+            *gap = (*gap).max(Gap::Space);
+            i += space;
+            continue;
+        }
+        // Words separated by single spaces, as one run.
+        let start = i;
+        let mut end;
+        loop {
+            end = next_maybe_space(bytes, i + 1);
+            match bytes.get(end) {
+                // A control character that is not white space, or a non-ASCII character
+                // that is not white space: part of the word.
+                Some(&b) if b != b' ' && whitespace_len(t, end) == 0 => {
+                    i = end;
+                }
+                _ => break,
+            }
+        }
+        if bytes[end - 1] == b' ' {
+            end -= 1; // a single space after the last word
+        }
         if !out.is_empty() {
             match *gap {
                 Gap::None => {}
@@ -270,16 +345,59 @@ fn push_text(out: &mut String, gap: &mut Gap, t: &str) {
                 Gap::Break => out.push_str("\n\n"),
             }
         }
-        out.push_str(word);
-        *gap = Gap::Space;
+        out.push_str(&t[start..end]);
+        *gap = Gap::None;
+        i = end;
     }
-    *gap = if t.ends_with(char::is_whitespace) {
-        (*gap).max(Gap::Space)
-    } else if t.trim().is_empty() {
-        *gap
-    } else {
-        Gap::None
-    };
+}
+
+/// The first byte from `i` on that may start white space other than a single ASCII space
+/// between words: a control character, a non-ASCII byte, or a space followed by another;
+/// `bytes.len()` when there is none. Eight bytes at a time (SWAR).
+fn next_maybe_space(bytes: &[u8], mut i: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    const BELOW_SPACE: u64 = 0x6060_6060_6060_6060;
+    while i + 8 <= bytes.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[i..i + 8]);
+        let w = u64::from_le_bytes(word);
+        let non_ascii = w & HIGH;
+        // High bit set in each byte below 0x20 (no carry crosses bytes).
+        let control = !(((w & LOW7) + BELOW_SPACE) | w) & HIGH;
+        let v = w ^ SPACES;
+        let space = !(((v & LOW7) + LOW7) | v) & HIGH;
+        // A space whose next byte (in this word) is a space too.
+        let double = space & (space >> 8);
+        let found = non_ascii | control | double;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        // The last byte's pair is checked as the first of the next word.
+        i += 7;
+    }
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(0x20..0x80).contains(&b) || (b == b' ' && bytes.get(i + 1) == Some(&b' ')) {
+            return i;
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// The length of the white space character at byte `i` of `t` (a character boundary), or 0.
+fn whitespace_len(t: &str, i: usize) -> usize {
+    match t.as_bytes()[i] {
+        b'\t'..=b'\r' | b' ' => 1,
+        0xc2 | 0xe1 | 0xe2 | 0xe3 => t[i..]
+            .chars()
+            .next()
+            .filter(|c| c.is_whitespace())
+            .map_or(0, char::len_utf8),
+        _ => 0,
+    }
 }
 
 /// [`html_to_text`] of HTML that [`Sanitizer::clean`] produced, without parsing it again.
@@ -452,6 +570,58 @@ mod tests {
         assert_eq!(text_of_clean(&html), html_to_text(&html));
         assert_eq!(text_of_clean("plain   text\n here"), "plain text here");
         assert_eq!(text_of_clean(""), "");
+    }
+
+    /// `push_text` as first written, with the standard library's word splitting.
+    fn push_text_by_words(out: &mut String, gap: &mut Gap, t: &str) {
+        if t.starts_with(char::is_whitespace) {
+            *gap = (*gap).max(Gap::Space);
+        }
+        for word in t.split_whitespace() {
+            if !out.is_empty() {
+                match *gap {
+                    Gap::None => {}
+                    Gap::Space => out.push(' '),
+                    Gap::Break => out.push_str("\n\n"),
+                }
+            }
+            out.push_str(word);
+            *gap = Gap::Space;
+        }
+        *gap = if t.ends_with(char::is_whitespace) {
+            (*gap).max(Gap::Space)
+        } else if t.trim().is_empty() {
+            *gap
+        } else {
+            Gap::None
+        };
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        // The byte scan splits words where `split_whitespace` does, piece by piece.
+        #[test]
+        fn push_text_splits_as_split_whitespace_does(
+            pieces in proptest::collection::vec(
+                "([a-zé]{0,3}|[a-z]{4,20}|[ \t\n\r\u{b}\u{c}]|  | |\u{1}|\u{1f}|\u{7f}|\u{80}|\u{85}|\u{a0}|\u{1680}|\u{2000}|\u{2009}|\u{200b}|\u{2028}|\u{202f}|\u{205f}|\u{3000}|\u{3001}|\u{c2a9}|©|—|\u{2060}){0,6}",
+                0..12,
+            ),
+            breaks in proptest::collection::vec(proptest::bool::ANY, 12),
+        ) {
+            let (mut fast, mut fast_gap) = (String::new(), Gap::None);
+            let (mut slow, mut slow_gap) = (String::new(), Gap::None);
+            for (piece, brk) in pieces.iter().zip(&breaks) {
+                if *brk {
+                    fast_gap = Gap::Break;
+                    slow_gap = Gap::Break;
+                }
+                push_text(&mut fast, &mut fast_gap, piece);
+                push_text_by_words(&mut slow, &mut slow_gap, piece);
+                proptest::prop_assert_eq!(&fast, &slow);
+                proptest::prop_assert!(fast_gap == slow_gap);
+            }
+        }
     }
 
     proptest::proptest! {

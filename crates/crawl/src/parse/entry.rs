@@ -3,7 +3,7 @@
 
 use super::text::{derived_title, escape_text, plain_text, text_of};
 use super::{ParsedFeed, dates::parse_date, xml_repair};
-use crate::sanitize::{Sanitizer, text_of_clean};
+use crate::sanitize::Sanitizer;
 use chrono::{DateTime, Utc};
 use kith_model::{NewPost, content_hash};
 use url::Url;
@@ -186,11 +186,10 @@ impl RawItem {
         let raw_html = self.body.unwrap_or_default();
         // xml:base on the entry changes what relative links mean inside it.
         let entry_base = self.base.as_deref().and_then(|b| feed_url.join(b).ok());
-        let content_html = match &entry_base {
-            Some(base) if base != feed_url => Sanitizer::new(Some(base)).clean(&raw_html),
-            _ => feed_sanitizer.clean(&raw_html),
+        let (content_html, text) = match &entry_base {
+            Some(base) if base != feed_url => Sanitizer::new(Some(base)).clean_with_text(&raw_html),
+            _ => feed_sanitizer.clean_with_text(&raw_html),
         };
-        let text = text_of_clean(&content_html);
         let mut title = self.title.unwrap_or_default();
         if title.is_empty() {
             title = derived_title(&text);

@@ -500,3 +500,108 @@ proptest::proptest! {
         let _ = parse_feed(&garbled, None, &base(), now);
     }
 }
+
+/// Every post body of the shared corpus (`KITH_CORPUS`: `feeds/` and the blogosphere), as
+/// the parser hands it to the sanitiser, with the base it is sanitised against.
+fn corpus_bodies() -> Option<Vec<(String, Url)>> {
+    let given = std::path::PathBuf::from(std::env::var_os("KITH_CORPUS")?);
+    let root = [
+        given.clone(),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(&given),
+    ]
+    .into_iter()
+    .find(|r| r.join("feeds/manifest.jsonl").exists())?;
+    let mut files = Vec::new();
+    let manifest = std::fs::read_to_string(root.join("feeds/manifest.jsonl")).ok()?;
+    for line in manifest.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+        if entry["role"] == "feed" {
+            files.push(root.join("feeds").join(entry["path"].as_str()?));
+        }
+    }
+    for site in std::fs::read_dir(root.join("blogosphere/sites")).ok()? {
+        let site = site.ok()?.path();
+        for name in ["feed.xml", "atom.xml", "feed.json"] {
+            if site.join(name).exists() {
+                files.push(site.join(name));
+            }
+        }
+    }
+    let mut bodies = Vec::new();
+    for path in files {
+        let Ok(body) = std::fs::read(&path) else {
+            continue;
+        };
+        let feed_url = Url::parse(&format!("http://corpus.test/{}", path.display())).ok()?;
+        let text = charset::decode_borrowed(&body, None);
+        let raw = if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{')
+        {
+            json_feed::read(&text)
+        } else {
+            read_xml(&text, &feed_url)
+        };
+        let Ok(raw) = raw else { continue };
+        for item in raw.items {
+            let base = item
+                .base
+                .as_deref()
+                .and_then(|b| feed_url.join(b).ok())
+                .unwrap_or_else(|| feed_url.clone());
+            bodies.push((item.body.unwrap_or_default(), base));
+        }
+    }
+    Some(bodies)
+}
+
+/// The sanitiser's fast path gives ammonia's bytes (and the text of them) on every post of
+/// the corpus it takes, and takes most of them.
+#[test]
+fn sanitiser_fast_path_agrees_with_ammonia_on_the_corpus() {
+    use crate::sanitize::{Sanitizer, html_to_text, text_of_clean};
+    let Some(bodies) = corpus_bodies() else {
+        eprintln!("skipped: KITH_CORPUS does not hold the corpus");
+        return;
+    };
+    let (mut fast, mut fast_bytes, mut total_bytes) = (0usize, 0usize, 0usize);
+    for (html, base) in &bodies {
+        let sanitizer = Sanitizer::new(Some(base));
+        let slow = sanitizer.clean_with_ammonia(html);
+        total_bytes += html.len();
+        if let Some((clean, text)) = sanitizer.clean_fast(html) {
+            assert_eq!(clean, slow, "fast path differs from ammonia on {html:?}");
+            assert_eq!(text, html_to_text(&slow), "text differs on {html:?}");
+            fast += 1;
+            fast_bytes += html.len();
+        } else if std::env::var_os("KITH_FAST_DEBUG").is_some() {
+            let at = sanitizer.fast_refusal(html).unwrap_or(0);
+            let at = (0..=at)
+                .rev()
+                .find(|i| html.is_char_boundary(*i))
+                .unwrap_or(0);
+            let ctx: String = html[at..].chars().take(100).collect();
+            eprintln!("REFUSED {} bytes at {at}: {ctx:?}", html.len());
+        }
+        // What the parser uses, whichever way it goes.
+        let (clean, text) = sanitizer.clean_with_text(html);
+        assert_eq!(clean, slow);
+        assert_eq!(text, text_of_clean(&slow));
+    }
+    eprintln!(
+        "fast path: {fast} of {} bodies, {fast_bytes} of {total_bytes} bytes",
+        bodies.len()
+    );
+    assert!(
+        bodies.len() > 500,
+        "only {} bodies in the corpus",
+        bodies.len()
+    );
+    assert!(
+        fast_bytes * 2 > total_bytes,
+        "the fast path took only {fast_bytes} of {total_bytes} bytes"
+    );
+}
