@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the hub: the web site and the crawler, until Ctrl-C.
-    Serve,
+    Serve(ServeArgs),
     /// A self-contained demo: a simulated blogosphere on loopback, crawled and served.
     Demo(DemoArgs),
     /// Register, list, verify and remove blogs.
@@ -57,6 +57,14 @@ pub enum Command {
     /// Apply the tag rules in force to every stored post (resumable; Ctrl-C stops after
     /// the batch in hand).
     Retag(RetagArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve the site (and keep this node's search index following the store) without
+    /// polling feeds: a web node, while another process runs `kith crawl`.
+    #[arg(long)]
+    pub no_crawl: bool,
 }
 
 #[derive(Debug, Args)]

@@ -84,6 +84,8 @@ pub struct App {
     pub crawler: Arc<Crawler>,
     /// The search index writer, opened on first use ([`App::indexer`]).
     pub index: tokio::sync::OnceCell<Option<kith_index::Indexer>>,
+    /// Whether `kith serve` polls feeds (`--no-crawl` makes it a web node only).
+    pub poll_feeds: bool,
 }
 
 impl App {
@@ -99,6 +101,7 @@ impl App {
             store: Arc::new(store),
             crawler: Arc::new(crawler),
             index: tokio::sync::OnceCell::new(),
+            poll_feeds: true,
         })
     }
 }
@@ -109,7 +112,11 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> anyhow::Result<()> {
     let load = || Config::load(cli.config.as_deref()).map_err(|e| BadInput(e.to_string()));
     match cli.command {
         Command::Demo(args) => demo::run(args, shutdown).await,
-        Command::Serve => cmd_serve(App::open(load()?).await?, shutdown).await,
+        Command::Serve(args) => {
+            let mut app = App::open(load()?).await?;
+            app.poll_feeds = !args.no_crawl;
+            cmd_serve(app, shutdown).await
+        }
         Command::Blogs(cmd) => cmd_blogs(App::open(load()?).await?, cmd).await,
         Command::Opml(cmd) => cmd_opml(App::open(load()?).await?, cmd).await,
         Command::Export(args) => cmd_export(App::open(load()?).await?, args).await,
@@ -153,22 +160,30 @@ pub async fn serve_on(
         public_url: app.config.public_url(),
         lease_secs: app.config.crawl.websub_lease_secs,
     });
-    let crawler_task = tokio::spawn(pipeline::run_crawler(
-        Arc::clone(&app.store),
-        Arc::clone(&app.crawler),
-        {
-            let mut opts = index_task.attach(sweep_options(
-                &app.config,
-                true,
-                Some(Arc::clone(&enricher)),
-            ));
-            opts.hubs_kick = Some(Arc::clone(&hubs_kick));
-            opts
-        },
-        std::time::Duration::from_secs(app.config.crawl.sweep_every_secs),
-        websub,
-        shutdown.child_token(),
-    ));
+    // What the crawler and web registrations store posts with: the tagger, the indexer to
+    // tell about new posts, the hubs to recompute.
+    let sweep = || {
+        let mut opts = index_task.attach(sweep_options(
+            &app.config,
+            true,
+            Some(Arc::clone(&enricher)),
+        ));
+        opts.hubs_kick = Some(Arc::clone(&hubs_kick));
+        opts
+    };
+    let crawler_task = app.poll_feeds.then(|| {
+        tokio::spawn(pipeline::run_crawler(
+            Arc::clone(&app.store),
+            Arc::clone(&app.crawler),
+            sweep(),
+            std::time::Duration::from_secs(app.config.crawl.sweep_every_secs),
+            websub,
+            shutdown.child_token(),
+        ))
+    });
+    if !app.poll_feeds {
+        tracing::info!("not polling feeds (--no-crawl)");
+    }
     let site = kith_web::Site {
         name: app.config.web.site_name.clone(),
         public_url: app.config.public_url().trim_end_matches('/').to_string(),
@@ -189,15 +204,7 @@ pub async fn serve_on(
     .with_registrar(Arc::new(register::WebRegistrar::new(
         Arc::clone(&app.store),
         Arc::clone(&app.crawler),
-        {
-            let mut opts = index_task.attach(sweep_options(
-                &app.config,
-                true,
-                Some(Arc::clone(&enricher)),
-            ));
-            opts.hubs_kick = Some(Arc::clone(&hubs_kick));
-            opts
-        },
+        sweep(),
         app.config.registration.require_verification,
     )));
     let max_body = usize::try_from(app.config.crawl.max_body_bytes).unwrap_or(usize::MAX);
@@ -215,7 +222,9 @@ pub async fn serve_on(
     )
     .await;
     shutdown.cancel();
-    let _ = crawler_task.await;
+    if let Some(task) = crawler_task {
+        let _ = task.await;
+    }
     index_task.finish().await;
     served.context("the web server failed")
 }

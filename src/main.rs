@@ -9,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match (cli.verbose, &cli.command) {
-        (0, Command::Serve | Command::Demo(_) | Command::Crawl(_)) => "info",
+        (0, Command::Serve(_) | Command::Demo(_) | Command::Crawl(_)) => "info",
         (0, _) => "warn",
         (1, _) => "debug",
         _ => "trace",

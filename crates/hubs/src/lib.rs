@@ -537,13 +537,22 @@ mod tests;
 #[derive(Clone)]
 pub struct HubsCache {
     current: std::sync::Arc<std::sync::RwLock<std::sync::Arc<Snapshot>>>,
+    /// Counts [`HubsCache::set`]s: what was made from one snapshot is stale after the next.
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl HubsCache {
     pub fn new(snapshot: Snapshot) -> Self {
         Self {
             current: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(snapshot))),
+            generation: std::sync::Arc::default(),
         }
+    }
+
+    /// Which snapshot [`HubsCache::get`] returns now, as a number that grows with each
+    /// [`HubsCache::set`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The current snapshot (cheap: one reference count).
@@ -561,5 +570,6 @@ impl HubsCache {
             Err(poisoned) => poisoned.into_inner(),
         };
         *slot = std::sync::Arc::new(snapshot);
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 }

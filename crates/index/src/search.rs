@@ -231,6 +231,21 @@ impl SearchIndex {
         Ok(self.current().reader.reload()?)
     }
 
+    /// What readers see now, as a number that changes when a commit becomes visible or a
+    /// rebuilt generation replaces the index: for caches of what queries returned.
+    pub fn version(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let o = self.current();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        o.dir.hash(&mut h);
+        o.reader
+            .searcher()
+            .generation()
+            .generation_id()
+            .hash(&mut h);
+        h.finish()
+    }
+
     /// Documents in the index (deleted ones excluded).
     pub fn num_docs(&self) -> u64 {
         self.current().reader.searcher().num_docs()

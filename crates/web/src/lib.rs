@@ -17,6 +17,7 @@
 //! - this file: [`AppState`], [`router`] (with its middleware) and [`serve`].
 
 pub mod api;
+pub mod cache;
 pub mod error;
 pub mod feeds;
 pub mod metrics;
@@ -91,6 +92,8 @@ pub struct AppState {
     /// Reverse proxies whose forwarding headers name the client (`web.trusted_proxies`;
     /// see [`register::client_address`]).
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// Rendered pages and feeds, until the hubs or the index change (see [`cache`]).
+    pub cache: cache::ResponseCache,
     /// The hubs snapshot the site started with: until the cache holds another, hubs have
     /// not been computed (`/readyz`, the WebSub pinger).
     hubs_at_start: Arc<kith_hubs::Snapshot>,
@@ -115,6 +118,7 @@ impl AppState {
             registrar: None,
             tag_canon: None,
             trusted_proxies: Arc::new([]),
+            cache: cache::ResponseCache::default(),
         })
     }
 
@@ -184,6 +188,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(search::routes())
         .merge(register::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::layer,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
             latency,

@@ -1,0 +1,321 @@
+//! Rendered responses of the pages and feeds everyone reads alike (home, hubs,
+//! communities, posts, feeds, blogrolls, the hubs and communities API), kept until what
+//! they were made from changes.
+//!
+//! What such a response is made from: the hubs snapshot (recomputed in the background) and
+//! the search index (a commit makes new posts visible). Both have a version, and an entry
+//! made under other versions is stale; an entry is also stale after [`MAX_AGE`], for what
+//! changes in the store alone (a blog's title). A hit costs a hash lookup and a copy of a
+//! reference to the body: a hub page of a million-post store is served like a static
+//! file, and recomputed once per index commit or snapshot, not per request.
+//!
+//! Every cached response carries an `ETag` (the handler's, else a hash of the body), and
+//! a conditional request whose `If-None-Match` or `If-Modified-Since` matches is answered
+//! `304 Not Modified` without a body, on a hit and on a miss alike.
+
+use crate::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Longest an entry is served while its versions still match.
+pub const MAX_AGE: Duration = Duration::from_secs(60);
+
+/// Bytes of bodies kept (the least recently used go first).
+const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The largest body kept; a bigger response is served without being kept.
+const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// Headers a cached response keeps (the security headers are added outside the cache).
+const KEPT: [header::HeaderName; 6] = [
+    header::CONTENT_TYPE,
+    header::CACHE_CONTROL,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    header::VARY,
+    header::LINK,
+];
+
+/// Headers a 304 repeats (RFC 9110, 15.4.5).
+const ON_NOT_MODIFIED: [header::HeaderName; 4] = [
+    header::CACHE_CONTROL,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    header::VARY,
+];
+
+#[derive(Debug)]
+struct Entry {
+    version: u64,
+    made: Instant,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[derive(Clone)]
+struct BodyWeight;
+
+impl quick_cache::Weighter<String, Arc<Entry>> for BodyWeight {
+    fn weight(&self, key: &String, e: &Arc<Entry>) -> u64 {
+        (key.len() + e.body.len() + 256) as u64
+    }
+}
+
+/// The cache (cheap to clone: one shared table).
+#[derive(Clone)]
+pub struct ResponseCache {
+    entries: Arc<quick_cache::sync::Cache<String, Arc<Entry>, BodyWeight>>,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("entries", &self.entries.len())
+            .field("bytes", &self.entries.weight())
+            .finish()
+    }
+}
+
+impl Default for ResponseCache {
+    fn default() -> Self {
+        Self {
+            entries: Arc::new(quick_cache::sync::Cache::with_weighter(
+                4_096,
+                CAPACITY_BYTES,
+                BodyWeight,
+            )),
+        }
+    }
+}
+
+/// Paths whose responses are the same for every reader and depend only on the hubs
+/// snapshot and the index (not registration, search, a blog's live feed health, a post
+/// whose blog may just have been unverified, or the operations endpoints).
+fn cacheable(path: &str) -> bool {
+    path == "/"
+        || path == "/about"
+        || path == "/blogroll.opml"
+        || path.starts_with("/feed.")
+        || path.starts_with("/hubs")
+        || path.starts_with("/communities")
+        || path.starts_with("/api/v1/hubs")
+        || path.starts_with("/api/v1/communities")
+}
+
+/// The versions a response is made from, as one number.
+fn version(state: &AppState) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    state.hubs.generation().hash(&mut h);
+    state.search.as_ref().map(|s| s.version()).hash(&mut h);
+    h.finish()
+}
+
+/// The middleware: answers from the cache, or runs the handler and keeps its answer.
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET || !cacheable(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let key = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
+    // A hub address the curator's live rules now send elsewhere: the handler redirects.
+    if let Some(tag) = req.uri().path().strip_prefix("/hubs/") {
+        let tag = tag.split('/').next().unwrap_or_default();
+        let tag = percent_encoding::percent_decode_str(tag).decode_utf8_lossy();
+        if state.canonical_hub(&state.hubs.get(), &tag).is_some() {
+            return next.run(req).await;
+        }
+    }
+    let version = version(&state);
+    let conditions = req.headers().clone();
+    if let Some(e) = state.cache.entries.get(&key)
+        && e.version == version
+        && e.made.elapsed() < MAX_AGE
+    {
+        return respond(&e, &conditions);
+    }
+    let response = next.run(req).await;
+    if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
+        return response;
+    }
+    // Only whole bodies of known, moderate size (not streams) are kept.
+    let size = axum::body::HttpBody::size_hint(response.body()).upper();
+    if !size.is_some_and(|n| n <= MAX_BODY as u64) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(path = %key, error = %e, "reading a response body failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut headers = HeaderMap::new();
+    for name in KEPT {
+        if let Some(v) = parts.headers.get(&name) {
+            headers.insert(name, v.clone());
+        }
+    }
+    if !headers.contains_key(header::ETAG) {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        body.hash(&mut h);
+        if let Ok(v) = HeaderValue::from_str(&format!("\"{:016x}\"", h.finish())) {
+            headers.insert(header::ETAG, v);
+        }
+    }
+    let entry = Arc::new(Entry {
+        version,
+        made: Instant::now(),
+        headers,
+        body,
+    });
+    state.cache.entries.insert(key, Arc::clone(&entry));
+    respond(&entry, &conditions)
+}
+
+/// The entry as a response to a request with these headers: 304 when its conditions
+/// match, else 200 with the body.
+fn respond(e: &Entry, request: &HeaderMap) -> Response {
+    if not_modified(e, request) {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        for name in ON_NOT_MODIFIED {
+            if let Some(v) = e.headers.get(&name) {
+                r.headers_mut().insert(name, v.clone());
+            }
+        }
+        return r;
+    }
+    let mut r = Response::new(Body::from(e.body.clone()));
+    *r.headers_mut() = e.headers.clone();
+    r
+}
+
+/// RFC 9110, 13.1: `If-None-Match` decides when present; else `If-Modified-Since`.
+fn not_modified(e: &Entry, request: &HeaderMap) -> bool {
+    if let Some(inm) = request.get(header::IF_NONE_MATCH) {
+        let Some(etag) = e.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) else {
+            return false;
+        };
+        let weakless = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+        return inm.to_str().is_ok_and(|list| {
+            list.split(',')
+                .any(|t| t.trim() == "*" || weakless(t) == weakless(etag))
+        });
+    }
+    let since = request
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok());
+    let modified = e
+        .headers
+        .get(header::LAST_MODIFIED)
+        .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok());
+    matches!((since, modified), (Some(s), Some(m)) if m <= s)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn entry(etag: &str, last_modified: Option<&str>) -> Entry {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ETAG, HeaderValue::from_str(etag).unwrap());
+        if let Some(lm) = last_modified {
+            headers.insert(header::LAST_MODIFIED, HeaderValue::from_str(lm).unwrap());
+        }
+        Entry {
+            version: 0,
+            made: Instant::now(),
+            headers,
+            body: Bytes::from_static(b"page"),
+        }
+    }
+
+    fn request(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn conditions_follow_rfc_9110() {
+        let lm = "Wed, 02 Dec 2026 06:00:00 GMT";
+        let e = entry("\"abc\"", Some(lm));
+        assert!(not_modified(
+            &e,
+            &request(&[(header::IF_NONE_MATCH, "\"abc\"")])
+        ));
+        assert!(not_modified(
+            &e,
+            &request(&[(header::IF_NONE_MATCH, "W/\"abc\"")])
+        ));
+        assert!(not_modified(
+            &e,
+            &request(&[(header::IF_NONE_MATCH, "\"x\", \"abc\"")])
+        ));
+        assert!(not_modified(&e, &request(&[(header::IF_NONE_MATCH, "*")])));
+        assert!(!not_modified(
+            &e,
+            &request(&[(header::IF_NONE_MATCH, "\"abd\"")])
+        ));
+        // If-None-Match decides when present, even if the date would match.
+        assert!(!not_modified(
+            &e,
+            &request(&[
+                (header::IF_NONE_MATCH, "\"old\""),
+                (header::IF_MODIFIED_SINCE, lm)
+            ])
+        ));
+        assert!(not_modified(
+            &e,
+            &request(&[(header::IF_MODIFIED_SINCE, lm)])
+        ));
+        assert!(!not_modified(
+            &e,
+            &request(&[(header::IF_MODIFIED_SINCE, "Wed, 02 Dec 2026 05:59:59 GMT")])
+        ));
+        assert!(!not_modified(&e, &request(&[])));
+        assert!(!not_modified(
+            &entry("\"abc\"", None),
+            &request(&[(header::IF_MODIFIED_SINCE, lm)])
+        ));
+    }
+
+    #[test]
+    fn only_pages_everyone_sees_alike_are_cached() {
+        for p in [
+            "/",
+            "/hubs/rust",
+            "/hubs/rust/feed.atom",
+            "/communities/c1",
+            "/feed.json",
+            "/api/v1/hubs/rust/posts",
+        ] {
+            assert!(cacheable(p), "{p}");
+        }
+        for p in [
+            "/register",
+            "/register/3",
+            "/search",
+            "/blogs/3",
+            "/posts/3",
+            "/metrics",
+            "/readyz",
+            "/healthz",
+            "/api/v1/blogs",
+            "/api/v1/search",
+        ] {
+            assert!(!cacheable(p), "{p}");
+        }
+    }
+}
