@@ -454,3 +454,57 @@ async fn a_pending_blog_shows_how_to_verify_it_instead_of_posts() {
     served.stop().await;
     sphere.shutdown().await;
 }
+
+/// Pages everyone reads alike come from the response cache: each carries an `ETag`, a
+/// reader who has it gets 304 without a body, and a crawl (another process) that stores
+/// new posts shows them as soon as the index commits them, under a new `ETag`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
+    let sphere = blogosphere(8, 29).await;
+    let site = Site::new(&config());
+    let opml = site.path().join("sphere.opml");
+    std::fs::write(&opml, sphere.opml()).unwrap();
+    site.kith(&["opml", "import", opml.to_str().unwrap()])
+        .await
+        .ok();
+    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    let served = Served::start(&site).await;
+    let base = served.base.clone();
+    page_when(&served, "/", |d| {
+        !attrs(d, "a[href^='/hubs/']", "href").is_empty()
+    })
+    .await;
+
+    let first = get(&base, "/").await;
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let again = client
+        .get(format!("{base}/"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    assert!(again.bytes().await.unwrap().is_empty());
+    // Another reader's validator does not match.
+    let other = client
+        .get(format!("{base}/"))
+        .header("if-none-match", "\"someone-else\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+
+    let new: Vec<String> = sphere.publish(0, 1).into_iter().map(|p| p.url).collect();
+    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    let home = page_when(&served, "/", |d| {
+        attrs(d, "a[href]", "href").iter().any(|h| new.contains(h))
+    })
+    .await;
+    assert!(!home.html().is_empty());
+    let now = get(&base, "/").await;
+    assert_ne!(now.headers()["etag"].to_str().unwrap(), etag);
+    served.stop().await;
+}

@@ -134,7 +134,11 @@ pub(crate) struct Opened {
     pub(crate) fields: Fields,
     parser: QueryParser,
     pub(crate) dir: PathBuf,
+    /// Tells this opening from any other of this process ([`SearchIndex::version`]).
+    serial: u64,
 }
+
+static OPENINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Opened {
     pub(crate) fn open(dir: &Path) -> Result<Opened> {
@@ -173,6 +177,7 @@ impl Opened {
             fields,
             parser,
             dir: dir.to_owned(),
+            serial: OPENINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 }
@@ -234,16 +239,8 @@ impl SearchIndex {
     /// What readers see now, as a number that changes when a commit becomes visible or a
     /// rebuilt generation replaces the index: for caches of what queries returned.
     pub fn version(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
         let o = self.current();
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        o.dir.hash(&mut h);
-        o.reader
-            .searcher()
-            .generation()
-            .generation_id()
-            .hash(&mut h);
-        h.finish()
+        (o.serial << 40) ^ o.reader.searcher().generation().generation_id()
     }
 
     /// Documents in the index (deleted ones excluded).

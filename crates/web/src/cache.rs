@@ -134,20 +134,25 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     }
     let version = version(&state);
-    let conditions = req.headers().clone();
-    if let Some(e) = state.cache.entries.get(&key)
-        && e.version == version
-        && e.made.elapsed() < MAX_AGE
-    {
-        return respond(&e, &conditions);
-    }
+    let conditions = Conditions::of(req.headers());
+    let fresh = |e: &Entry| e.version == version && e.made.elapsed() < MAX_AGE;
+    // One request makes a missing page; the others asking for it meanwhile wait for it.
+    let guard = loop {
+        match state.cache.entries.get_value_or_guard_async(&key).await {
+            Ok(e) if fresh(&e) => return respond(&e, &conditions),
+            Ok(_) => {
+                state.cache.entries.remove_if(&key, |e| !fresh(e));
+            }
+            Err(guard) => break guard,
+        }
+    };
     let response = next.run(req).await;
     if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
         return response;
     }
     // Only whole bodies of known, moderate size (not streams) are kept.
     let size = axum::body::HttpBody::size_hint(response.body()).upper();
-    if !size.is_some_and(|n| n <= MAX_BODY as u64) {
+    if size.is_none_or(|n| n > MAX_BODY as u64) {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -177,13 +182,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         headers,
         body,
     });
-    state.cache.entries.insert(key, Arc::clone(&entry));
+    let _ = guard.insert(Arc::clone(&entry));
     respond(&entry, &conditions)
 }
 
 /// The entry as a response to a request with these headers: 304 when its conditions
 /// match, else 200 with the body.
-fn respond(e: &Entry, request: &HeaderMap) -> Response {
+fn respond(e: &Entry, request: &Conditions) -> Response {
     if not_modified(e, request) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         for name in ON_NOT_MODIFIED {
@@ -198,9 +203,24 @@ fn respond(e: &Entry, request: &HeaderMap) -> Response {
     r
 }
 
+/// A request's validators.
+struct Conditions {
+    if_none_match: Option<HeaderValue>,
+    if_modified_since: Option<HeaderValue>,
+}
+
+impl Conditions {
+    fn of(h: &HeaderMap) -> Conditions {
+        Conditions {
+            if_none_match: h.get(header::IF_NONE_MATCH).cloned(),
+            if_modified_since: h.get(header::IF_MODIFIED_SINCE).cloned(),
+        }
+    }
+}
+
 /// RFC 9110, 13.1: `If-None-Match` decides when present; else `If-Modified-Since`.
-fn not_modified(e: &Entry, request: &HeaderMap) -> bool {
-    if let Some(inm) = request.get(header::IF_NONE_MATCH) {
+fn not_modified(e: &Entry, request: &Conditions) -> bool {
+    if let Some(inm) = &request.if_none_match {
         let Some(etag) = e.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) else {
             return false;
         };
@@ -211,7 +231,8 @@ fn not_modified(e: &Entry, request: &HeaderMap) -> bool {
         });
     }
     let since = request
-        .get(header::IF_MODIFIED_SINCE)
+        .if_modified_since
+        .as_ref()
         .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok());
     let modified = e
         .headers
@@ -239,12 +260,12 @@ mod tests {
         }
     }
 
-    fn request(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+    fn request(pairs: &[(header::HeaderName, &str)]) -> Conditions {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
             h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
         }
-        h
+        Conditions::of(&h)
     }
 
     #[test]
