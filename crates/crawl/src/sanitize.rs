@@ -140,12 +140,14 @@ fn attribute_allowed(element: &str, attribute: &str) -> bool {
 /// and javascript:, this drops mailto:. Code keeps only `language-*` classes.
 fn filter_attribute<'v>(element: &str, attribute: &str, value: &'v str) -> Option<Cow<'v, str>> {
     if element == "img" && attribute == "src" {
-        let lower = value.trim_start().to_ascii_lowercase();
-        let scheme = lower
+        let scheme = value
+            .trim_start()
             .split_once(':')
             .map(|(s, _)| s)
             .filter(|s| !s.contains('/'));
-        if scheme.is_some_and(|s| s != "http" && s != "https") {
+        if scheme
+            .is_some_and(|s| !s.eq_ignore_ascii_case("http") && !s.eq_ignore_ascii_case("https"))
+        {
             return None;
         }
     }

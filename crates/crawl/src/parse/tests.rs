@@ -605,3 +605,99 @@ fn sanitiser_fast_path_agrees_with_ammonia_on_the_corpus() {
         "the fast path took only {fast_bytes} of {total_bytes} bytes"
     );
 }
+
+/// Where parsing spends its time on the blogosphere feeds, stage by stage (for profiling
+/// by hand: `KITH_CORPUS=... cargo test --release -p kith-crawl --lib stage_times --
+/// --ignored --nocapture`).
+#[test]
+#[ignore = "a measurement, not a check"]
+fn stage_times() {
+    use std::time::{Duration, Instant};
+    let Some(root) = std::env::var_os("KITH_CORPUS").map(std::path::PathBuf::from) else {
+        return;
+    };
+    let mut feeds = Vec::new();
+    for site in std::fs::read_dir(root.join("blogosphere/sites")).unwrap() {
+        let site = site.unwrap().path();
+        for name in ["feed.xml", "atom.xml", "feed.json"] {
+            if let Ok(body) = std::fs::read(site.join(name)) {
+                feeds.push((body, Url::parse(&format!("http://x.test/{name}")).unwrap()));
+            }
+        }
+    }
+    let now = Utc::now();
+    let mut t = [Duration::ZERO; 6];
+    let (mut sanitize_time, mut hash_time) = (Duration::ZERO, Duration::ZERO);
+    let (mut fast_time, mut slow_time) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..20 {
+        for (body, url) in &feeds {
+            let s = Instant::now();
+            let text = charset::decode_borrowed(body, None);
+            t[0] += s.elapsed();
+            if text.trim_start().starts_with('{') {
+                let s = Instant::now();
+                let raw = json_feed::read(&text).unwrap();
+                t[5] += s.elapsed();
+                let s = Instant::now();
+                let _ = raw.into_parsed(url, now);
+                t[4] += s.elapsed();
+                continue;
+            }
+            let s = Instant::now();
+            let (repaired, hints) = xml_repair::repair(&text);
+            t[1] += s.elapsed();
+            let s = Instant::now();
+            let feed = feed_rs::parser::Builder::new()
+                .id_generator(|_, _, _| String::new())
+                .sanitize_content(false)
+                .build()
+                .parse(repaired.as_bytes())
+                .unwrap();
+            t[2] += s.elapsed();
+            let s = Instant::now();
+            let raw = RawFeed::from_feed_rs(feed, hints);
+            t[3] += s.elapsed();
+            let bodies: Vec<String> = raw.items.iter().filter_map(|i| i.body.clone()).collect();
+            let s = Instant::now();
+            let _ = raw.into_parsed(url, now);
+            t[4] += s.elapsed();
+            let sanitizer = crate::sanitize::Sanitizer::new(Some(url));
+            let s = Instant::now();
+            let mut texts = Vec::new();
+            for b in &bodies {
+                texts.push(sanitizer.clean_with_text(b).1);
+            }
+            sanitize_time += s.elapsed();
+            for b in &bodies {
+                let s = Instant::now();
+                let fast = sanitizer.clean_fast(b).is_some();
+                if fast {
+                    fast_time += s.elapsed();
+                } else {
+                    let s = Instant::now();
+                    let _ = sanitizer.clean_with_text(b);
+                    slow_time += s.elapsed();
+                }
+            }
+            let s = Instant::now();
+            for text in &texts {
+                let _ = kith_model::content_hash("title", text);
+            }
+            hash_time += s.elapsed();
+        }
+    }
+    eprintln!(
+        "of which sanitise {sanitize_time:?} (fast path {fast_time:?}, ammonia {slow_time:?}), hash {hash_time:?}"
+    );
+    let s = Instant::now();
+    for _ in 0..20 {
+        for (body, _) in &feeds {
+            let _ = feed_rs::parser::parse(&body[..]);
+        }
+    }
+    let bare = s.elapsed();
+    eprintln!(
+        "bare feed-rs {bare:?}; decode {:?}, repair {:?}, feed-rs {:?}, from_feed_rs {:?}, into_parsed {:?}, json {:?}",
+        t[0], t[1], t[2], t[3], t[4], t[5]
+    );
+}

@@ -286,10 +286,16 @@ fn has_control(bytes: &[u8]) -> bool {
 /// After an `&`: the length of a reference that [`entity_reference`] would write back as
 /// it is (the five XML entities, valid character references), up to its `;`.
 fn reference_kept_as_is(after: &str) -> Option<usize> {
-    for name in ["lt;", "gt;", "amp;", "quot;", "apos;"] {
-        if after.starts_with(name) {
-            return Some(name.len());
-        }
+    let named = match after.as_bytes().first()? {
+        b'l' => "lt;",
+        b'g' => "gt;",
+        b'a' if after.as_bytes().get(1) == Some(&b'm') => "amp;",
+        b'a' => "apos;",
+        b'q' => "quot;",
+        _ => "",
+    };
+    if !named.is_empty() {
+        return after.starts_with(named).then_some(named.len());
     }
     let num = after.strip_prefix('#')?;
     let (digits, radix, prefix) = match num.strip_prefix(['x', 'X']) {

@@ -26,7 +26,7 @@
 
 use super::{
     ALLOWED_TAGS, DROPPED_WITH_CONTENT, Gap, LINK_REL, URL_SCHEMES, attribute_allowed,
-    filter_attribute, is_block, push_text, resolve_against,
+    filter_attribute, push_text, resolve_against,
 };
 use memchr::{memchr, memchr2, memchr3};
 use std::borrow::Cow;
@@ -46,8 +46,10 @@ pub(super) fn clean(src: &str, base: Option<&Url>) -> Option<(String, String)> {
     let mut scan = Scan {
         src: &src,
         base,
-        html: String::with_capacity(src.len() + src.len() / 16),
-        text: String::with_capacity(src.len() / 2),
+        // Links gain a `rel` and relative addresses grow: room for that, so that the
+        // output is not copied as it grows. The text is never longer than the HTML.
+        html: String::with_capacity(src.len() + src.len() / 4),
+        text: String::with_capacity(src.len()),
         gap: Gap::None,
         stack: Vec::new(),
         attrs: Vec::new(),
@@ -121,102 +123,161 @@ struct Element {
     /// when `dropped`, removed with its content.
     allowed: bool,
     dropped: bool,
+    /// Separates the text before it from the text after ([`is_block`]).
+    block: bool,
 }
 
 /// The elements the scan knows: the allowed ones and a few that ammonia unwraps.
 fn element(name: &str) -> Option<Element> {
     use Kind::*;
-    let (name, kind): (&'static str, Kind) = match name {
-        "a" => ("a", Formatting),
-        "abbr" => ("abbr", Ordinary),
-        "b" => ("b", Formatting),
-        "blockquote" => ("blockquote", Block),
-        "br" => ("br", Void),
-        "caption" => ("caption", Caption),
-        "cite" => ("cite", Ordinary),
-        "code" => ("code", Formatting),
-        "dd" => ("dd", Definition),
-        "del" => ("del", Ordinary),
-        "details" => ("details", Block),
-        "dfn" => ("dfn", Ordinary),
-        "div" => ("div", Block),
-        "dl" => ("dl", Block),
-        "dt" => ("dt", Definition),
-        "em" => ("em", Formatting),
-        "figcaption" => ("figcaption", Block),
-        "figure" => ("figure", Block),
-        "h1" => ("h1", Heading),
-        "h2" => ("h2", Heading),
-        "h3" => ("h3", Heading),
-        "h4" => ("h4", Heading),
-        "h5" => ("h5", Heading),
-        "h6" => ("h6", Heading),
-        "hr" => ("hr", Rule),
-        "i" => ("i", Formatting),
-        "img" => ("img", Void),
-        "ins" => ("ins", Ordinary),
-        "kbd" => ("kbd", Ordinary),
-        "li" => ("li", ListItem),
-        "mark" => ("mark", Ordinary),
-        "ol" => ("ol", Block),
-        "p" => ("p", Block),
-        "pre" => ("pre", Pre),
-        "q" => ("q", Ordinary),
-        "s" => ("s", Formatting),
-        "samp" => ("samp", Ordinary),
-        "small" => ("small", Formatting),
-        "span" => ("span", Ordinary),
-        "strong" => ("strong", Formatting),
-        "sub" => ("sub", Ordinary),
-        "summary" => ("summary", Block),
-        "sup" => ("sup", Ordinary),
-        "table" => ("table", Table),
-        "tbody" => ("tbody", RowGroup),
-        "td" => ("td", Cell),
-        "tfoot" => ("tfoot", RowGroup),
-        "th" => ("th", Cell),
-        "thead" => ("thead", RowGroup),
-        "time" => ("time", Ordinary),
-        "tr" => ("tr", Row),
-        "u" => ("u", Formatting),
-        "ul" => ("ul", Block),
-        "var" => ("var", Ordinary),
+    Some(match name {
+        "a" => const { el("a", Formatting) },
+        "abbr" => const { el("abbr", Ordinary) },
+        "b" => const { el("b", Formatting) },
+        "blockquote" => const { el("blockquote", Block) },
+        "br" => const { el("br", Void) },
+        "caption" => const { el("caption", Caption) },
+        "cite" => const { el("cite", Ordinary) },
+        "code" => const { el("code", Formatting) },
+        "dd" => const { el("dd", Definition) },
+        "del" => const { el("del", Ordinary) },
+        "details" => const { el("details", Block) },
+        "dfn" => const { el("dfn", Ordinary) },
+        "div" => const { el("div", Block) },
+        "dl" => const { el("dl", Block) },
+        "dt" => const { el("dt", Definition) },
+        "em" => const { el("em", Formatting) },
+        "figcaption" => const { el("figcaption", Block) },
+        "figure" => const { el("figure", Block) },
+        "h1" => const { el("h1", Heading) },
+        "h2" => const { el("h2", Heading) },
+        "h3" => const { el("h3", Heading) },
+        "h4" => const { el("h4", Heading) },
+        "h5" => const { el("h5", Heading) },
+        "h6" => const { el("h6", Heading) },
+        "hr" => const { el("hr", Rule) },
+        "i" => const { el("i", Formatting) },
+        "img" => const { el("img", Void) },
+        "ins" => const { el("ins", Ordinary) },
+        "kbd" => const { el("kbd", Ordinary) },
+        "li" => const { el("li", ListItem) },
+        "mark" => const { el("mark", Ordinary) },
+        "ol" => const { el("ol", Block) },
+        "p" => const { el("p", Block) },
+        "pre" => const { el("pre", Pre) },
+        "q" => const { el("q", Ordinary) },
+        "s" => const { el("s", Formatting) },
+        "samp" => const { el("samp", Ordinary) },
+        "small" => const { el("small", Formatting) },
+        "span" => const { el("span", Ordinary) },
+        "strong" => const { el("strong", Formatting) },
+        "sub" => const { el("sub", Ordinary) },
+        "summary" => const { el("summary", Block) },
+        "sup" => const { el("sup", Ordinary) },
+        "table" => const { el("table", Table) },
+        "tbody" => const { el("tbody", RowGroup) },
+        "td" => const { el("td", Cell) },
+        "tfoot" => const { el("tfoot", RowGroup) },
+        "th" => const { el("th", Cell) },
+        "thead" => const { el("thead", RowGroup) },
+        "time" => const { el("time", Ordinary) },
+        "tr" => const { el("tr", Row) },
+        "u" => const { el("u", Formatting) },
+        "ul" => const { el("ul", Block) },
+        "var" => const { el("var", Ordinary) },
         // Unwrapped by ammonia; HTML elements with no namespace of their own.
-        "article" => ("article", Block),
-        "aside" => ("aside", Block),
-        "center" => ("center", Block),
-        "footer" => ("footer", Block),
-        "header" => ("header", Block),
-        "main" => ("main", Block),
-        "nav" => ("nav", Block),
-        "section" => ("section", Block),
-        "big" => ("big", Formatting),
-        "font" => ("font", Formatting),
-        "strike" => ("strike", Formatting),
-        "tt" => ("tt", Formatting),
-        "source" => ("source", Void),
-        "track" => ("track", Void),
-        "wbr" => ("wbr", Void),
+        "article" => const { el("article", Block) },
+        "aside" => const { el("aside", Block) },
+        "center" => const { el("center", Block) },
+        "footer" => const { el("footer", Block) },
+        "header" => const { el("header", Block) },
+        "main" => const { el("main", Block) },
+        "nav" => const { el("nav", Block) },
+        "section" => const { el("section", Block) },
+        "big" => const { el("big", Formatting) },
+        "font" => const { el("font", Formatting) },
+        "strike" => const { el("strike", Formatting) },
+        "tt" => const { el("tt", Formatting) },
+        "source" => const { el("source", Void) },
+        "track" => const { el("track", Void) },
+        "wbr" => const { el("wbr", Void) },
         // Removed with their content.
-        "audio" => ("audio", Ordinary),
-        "video" => ("video", Ordinary),
-        "canvas" => ("canvas", Ordinary),
-        "embed" => ("embed", Void),
-        "iframe" => ("iframe", RawText),
-        "noembed" => ("noembed", RawText),
-        "noframes" => ("noframes", RawText),
-        "noscript" => ("noscript", RawText),
-        "script" => ("script", RawText),
-        "style" => ("style", RawText),
-        "textarea" => ("textarea", RawText),
+        "audio" => const { el("audio", Ordinary) },
+        "video" => const { el("video", Ordinary) },
+        "canvas" => const { el("canvas", Ordinary) },
+        "embed" => const { el("embed", Void) },
+        "iframe" => const { el("iframe", RawText) },
+        "noembed" => const { el("noembed", RawText) },
+        "noframes" => const { el("noframes", RawText) },
+        "noscript" => const { el("noscript", RawText) },
+        "script" => const { el("script", RawText) },
+        "style" => const { el("style", RawText) },
+        "textarea" => const { el("textarea", RawText) },
         _ => return None,
-    };
-    Some(Element {
+    })
+}
+
+/// An element's entry, its flags read from the lists at compile time.
+const fn el(name: &'static str, kind: Kind) -> Element {
+    Element {
         name,
         kind,
-        allowed: ALLOWED_TAGS.contains(&name),
-        dropped: DROPPED_WITH_CONTENT.contains(&name),
-    })
+        allowed: listed(ALLOWED_TAGS, name),
+        dropped: listed(DROPPED_WITH_CONTENT, name),
+        block: listed(BLOCK_ELEMENTS, name),
+    }
+}
+
+/// The elements [`is_block`] names (a test keeps the two together).
+const BLOCK_ELEMENTS: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "blockquote",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "dd",
+    "dt",
+    "dl",
+    "figure",
+    "figcaption",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "details",
+    "summary",
+];
+
+const fn listed(list: &[&str], name: &str) -> bool {
+    let mut i = 0;
+    while i < list.len() {
+        let (a, b) = (list[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 /// HTML's "special" category, among the elements the scan keeps open: what stops the
@@ -380,7 +441,7 @@ impl<'a> Scan<'a, '_> {
             self.html.push_str("</");
             self.html.push_str(e.name);
             self.html.push('>');
-            if is_block(e.name) {
+            if e.block {
                 self.gap = Gap::Break;
             }
         }
@@ -633,7 +694,7 @@ impl<'a> Scan<'a, '_> {
             self.html.push('"');
         }
         self.html.push('>');
-        if is_block(name) {
+        if e.block {
             self.gap = Gap::Break;
         }
     }
@@ -838,6 +899,16 @@ fn named_reference(name: &str) -> Option<&'static str> {
 fn escape(out: &mut String, s: &str, attribute: bool) {
     let quote = if attribute { b'"' } else { b'<' };
     let bytes = s.as_bytes();
+    // Short text (most of it, between tags) is checked byte by byte, which costs less
+    // than setting up the vector searches.
+    if bytes.len() < 32
+        && !bytes
+            .iter()
+            .any(|&b| matches!(b, b'&' | b'<' | b'>' | 0xc2) || b == quote)
+    {
+        out.push_str(s);
+        return;
+    }
     let mut start = 0;
     while start < bytes.len() {
         let rest = &bytes[start..];
@@ -870,7 +941,7 @@ fn escape(out: &mut String, s: &str, attribute: bool) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::super::{Sanitizer, html_to_text};
+    use super::super::{Sanitizer, html_to_text, is_block};
     use super::*;
     use proptest::strategy::Strategy;
 
@@ -904,6 +975,25 @@ mod tests {
             "<style scoped>p { a: b }</style><p>a<script>if (a<b) {}</SCRIPT ></p><iframe src=\"https://v.example/\"></iframe>\n<video controls>\n<source src=\"v.mp4\"><p>old browser</p></video>",
         ] {
             assert!(check(html).is_some(), "fast path refused {html:?}");
+        }
+    }
+
+    #[test]
+    fn element_flags_follow_the_lists() {
+        let names = ALLOWED_TAGS.iter().chain(DROPPED_WITH_CONTENT).chain(&[
+            "article", "aside", "center", "footer", "header", "main", "nav", "section", "big",
+            "font", "strike", "tt", "source", "track", "wbr", "x",
+        ]);
+        for name in names {
+            if let Some(e) = element(name) {
+                assert_eq!(e.name, *name);
+                assert_eq!(e.allowed, ALLOWED_TAGS.contains(name), "{name}");
+                assert_eq!(e.dropped, DROPPED_WITH_CONTENT.contains(name), "{name}");
+                assert_eq!(e.block, is_block(name), "{name}");
+            }
+        }
+        for name in BLOCK_ELEMENTS {
+            assert!(is_block(name), "{name}");
         }
     }
 
