@@ -138,7 +138,7 @@ pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> anyhow::Result<
 async fn print_hubs(app: &App) {
     let computed = async {
         let rules = crate::tagcmd::load_rules(&app.config, None)?;
-        crate::hubs::compute(&app.store, &app.config, &rules).await
+        crate::hubs::compute(&app.store, &app.config, &rules, false).await
     };
     let snapshot = match computed.await {
         Ok(s) => s,

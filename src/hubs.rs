@@ -48,10 +48,15 @@ pub fn params(config: &Config, rules: &TagRules) -> Params {
 /// Hubs and communities of the public posts, now. Windows end at the newest public post
 /// when the site has been quiet (an archive, a paused crawler), so a quiet hub still shows
 /// who its core was rather than nobody.
+///
+/// With `conversations` (what the hub pages show), each hub also gets its newest exchanges
+/// between blogs, read in one more pass over the links; the commands that only print hubs
+/// and communities go without.
 pub async fn compute(
     store: &DynStore,
     config: &Config,
     rules: &TagRules,
+    conversations: bool,
 ) -> anyhow::Result<Snapshot> {
     let newest = store
         .latest_posts(PostQuery {
@@ -69,12 +74,23 @@ pub async fn compute(
         RISING_WEEKS,
         WEEKS,
     );
-    let stats = store.hub_stats(window.query(true)).await?;
-    let params = params(config, rules);
-    let mut snapshot =
-        tokio::task::spawn_blocking(move || kith_hubs::compute(&stats, &window, &params))
-            .await
-            .map_err(|e| anyhow::anyhow!("hub computation failed: {e}"))?;
+    let mut params = params(config, rules);
+    if !conversations {
+        params.conversations = 0;
+    }
+    // Hubs' conversations come with them, so a hub page reads them from the snapshot
+    // instead of asking the store on every request (none are asked for with 0).
+    let (stats, replies) = tokio::try_join!(
+        store.hub_stats(window.query(true)),
+        store.tagged_replies(true, params.conversations),
+    )?;
+    let mut snapshot = tokio::task::spawn_blocking(move || {
+        let mut s = kith_hubs::compute(&stats, &window, &params);
+        s.set_conversations(&replies);
+        s
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("hub computation failed: {e}"))?;
     // Hubs show the form most authors write, not whichever came first.
     let tags: Vec<String> = snapshot.hubs.iter().map(|h| h.tag.clone()).collect();
     snapshot.set_displays(&store.tag_displays(tags).await?);
@@ -107,7 +123,7 @@ pub async fn refresh_loop(
             }
         };
         let started = Instant::now();
-        match compute(&store, &config, &rules).await {
+        match compute(&store, &config, &rules, true).await {
             Ok(s) => {
                 tracing::info!(
                     hubs = s.hubs.len(),
@@ -184,7 +200,7 @@ struct CommunityJson<'a> {
 
 async fn snapshot_and_blogs(app: &App) -> anyhow::Result<(Snapshot, HashMap<BlogId, Blog>)> {
     let rules = tagcmd::load_rules(&app.config, None)?;
-    let snapshot = compute(&app.store, &app.config, &rules).await?;
+    let snapshot = compute(&app.store, &app.config, &rules, false).await?;
     let blogs = app
         .store
         .blogs()
@@ -371,7 +387,7 @@ pub async fn cmd_communities(app: App, args: CommunitiesArgs) -> anyhow::Result<
 /// Each blog's primary community id, for `kith blogs list --json`.
 pub async fn primary_communities(app: &App) -> anyhow::Result<HashMap<BlogId, String>> {
     let rules = tagcmd::load_rules(&app.config, None)?;
-    let s = compute(&app.store, &app.config, &rules).await?;
+    let s = compute(&app.store, &app.config, &rules, false).await?;
     Ok(s.blogs
         .iter()
         .filter_map(|(&b, c)| c.primary.clone().map(|p| (b, p)))

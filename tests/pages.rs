@@ -57,6 +57,56 @@ async fn page_when(served: &Served, path: &str, ready: impl Fn(&Html) -> bool) -
     }
 }
 
+/// A post linking to a post of another blog: the URLs of both, and both posts' tags.
+struct Exchange {
+    urls: [String; 2],
+    tags: Vec<String>,
+}
+
+/// Every exchange between public blogs, newest first, read post by post through each
+/// post's own links (`Store::post_replies`), not the query hubs' conversations come from.
+async fn exchanges_between_blogs(site: &Site) -> Vec<Exchange> {
+    use kith_store::{PostQuery, SqliteStore, Store};
+    let store = SqliteStore::open(site.config().database_path())
+        .await
+        .unwrap();
+    let mut posts = Vec::new();
+    loop {
+        let batch = store
+            .latest_posts(PostQuery {
+                limit: 200,
+                before: posts.last().map(|p: &kith_model::Post| (p.published, p.id)),
+                ..PostQuery::default()
+            })
+            .await
+            .unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        posts.extend(batch);
+    }
+    let tags: std::collections::HashMap<_, Vec<String>> = posts
+        .iter()
+        .map(|p| (p.id, p.tags.iter().map(|t| t.tag.clone()).collect()))
+        .collect();
+    let mut out = Vec::new();
+    // Newest first, as `latest_posts` gives them (ties by id, newest first, too).
+    for p in &posts {
+        let mut answered = store.post_replies(p.id, true, 1_000).await.unwrap();
+        answered.retain(|r| r.from.id == p.id && r.to.blog_id != p.blog_id);
+        answered.sort_by_key(|r| r.to.id);
+        for r in answered {
+            let mut both = tags[&r.from.id].clone();
+            both.extend(tags[&r.to.id].iter().cloned());
+            out.push(Exchange {
+                urls: [r.from.url.unwrap(), r.to.url.unwrap()],
+                tags: both,
+            });
+        }
+    }
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hub_community_and_blog_pages_of_a_crawled_blogosphere() {
     let sphere = blogosphere(60, 11).await;
@@ -158,6 +208,34 @@ async fn hub_community_and_blog_pages_of_a_crawled_blogosphere() {
         .sum();
     assert!(weeks > 0);
     assert!(hub.select(&sel("#conversations")).count() == 1);
+    // Each hub's conversations (computed with the hubs) are its 8 newest exchanges between
+    // blogs where either post carries its tag: as each post's own links tell them.
+    let exchanges = exchanges_between_blogs(&site).await;
+    let mut shown = 0;
+    for path in &hub_links {
+        let tag = path.trim_start_matches("/hubs/");
+        let mut want: Vec<&Exchange> = exchanges
+            .iter()
+            .filter(|e| e.tags.iter().any(|t| t == tag))
+            .collect();
+        want.truncate(8);
+        let want: Vec<[String; 2]> = want.iter().map(|e| e.urls.clone()).collect();
+        let doc = Html::parse_document(&served.text(path).await);
+        let got: Vec<[String; 2]> = doc
+            .select(&sel("ul.conversations li"))
+            .map(|li| {
+                let urls = attrs(&Html::parse_fragment(&li.html()), "a[rel~=ugc]", "href");
+                [urls[0].clone(), urls[1].clone()]
+            })
+            .collect();
+        assert_eq!(got, want, "{path}");
+        shown += got.len();
+    }
+    assert!(
+        exchanges.len() > 8 && shown > 8,
+        "the blogosphere's bloggers answer each other: {} exchanges, {shown} shown",
+        exchanges.len()
+    );
     let tag = hub_path.trim_start_matches("/hubs/");
     for (kind, path) in [
         ("atom", "feed.atom"),

@@ -69,11 +69,13 @@ async fn a_post_page_shows_the_post_its_tags_and_why_its_hubs_and_its_conversati
         .unwrap();
     // An exchange between two blogs: `from` links to `to`.
     let reply = store
-        .replies(None, true, 1)
+        .tagged_replies(true, 1)
         .await
         .unwrap()
-        .pop()
-        .expect("the blogosphere's posts link to each other");
+        .into_iter()
+        .next()
+        .expect("the blogosphere's posts link to each other")
+        .reply;
     let post = store
         .posts_by_ids(&[reply.to.id])
         .await

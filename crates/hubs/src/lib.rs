@@ -11,7 +11,10 @@
 //!   tag that everyone uses relates weakly to everything because its union is large;
 //! - **communities** ([`communities`]): the hub graph (those Jaccard weights, weak edges
 //!   pruned) clustered with Leiden, seeded so a run is reproducible; each blogger's
-//!   **primary community** is where their posts concentrate.
+//!   **primary community** is where their posts concentrate;
+//! - **conversations**: each hub's newest exchanges between blogs (a post linking to another
+//!   blog's post, either of them carrying the hub's tag), from the store's [`TaggedReply`]s
+//!   ([`Snapshot::set_conversations`]), so a hub page asks the store nothing for them.
 //!
 //! The computation is pure and deterministic: two web nodes computing from the same store
 //! show the same hubs and communities.
@@ -31,7 +34,7 @@ pub use roles::{Role, RoleParams};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kith_model::BlogId;
 use kith_store::hubs::{week_of, week_start_day};
-use kith_store::{HubStats, HubStatsQuery};
+use kith_store::{HubStats, HubStatsQuery, Reply, TaggedReply};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -54,6 +57,8 @@ pub struct Params {
     /// Least growth (recent rate over the baseline rate) of a rising tag.
     pub rising_min_growth: f64,
     pub community: CommunityParams,
+    /// Conversations kept per hub ([`Snapshot::set_conversations`]).
+    pub conversations: usize,
 }
 
 impl Default for Params {
@@ -68,6 +73,7 @@ impl Default for Params {
             rising_min_posts: 2,
             rising_min_growth: 1.5,
             community: CommunityParams::default(),
+            conversations: 8,
         }
     }
 }
@@ -172,6 +178,10 @@ pub struct Hub {
     pub rising: Vec<RisingTag>,
     /// The community the hub belongs to, if it is in one.
     pub community: Option<String>,
+    /// Exchanges between blogs where either post carries the hub's tag, newest first (by
+    /// the replying post), at most [`Params::conversations`]; empty until
+    /// [`Snapshot::set_conversations`].
+    pub conversations: Vec<Reply>,
 }
 
 /// Every hub and community at one moment.
@@ -219,6 +229,32 @@ impl Snapshot {
                     .filter(|d| !d.trim().is_empty())
                     .map_or(t.as_str(), String::as_str)
             }));
+        }
+    }
+
+    /// Gives each hub its newest [`Params::conversations`] exchanges among `replies`: those
+    /// where the replying post or the post it answers carries the hub's tag (the store's
+    /// [`kith_store::Store::tagged_replies`], which keeps at least that many per tag).
+    pub fn set_conversations(&mut self, replies: &[TaggedReply]) {
+        for hub in &mut self.hubs {
+            hub.conversations.clear();
+        }
+        for r in replies {
+            for tag in &r.tags {
+                if let Some(&h) = self.by_tag.get(tag) {
+                    self.hubs[h].conversations.push(r.reply.clone());
+                }
+            }
+        }
+        for hub in &mut self.hubs {
+            hub.conversations.sort_by(|a, b| {
+                b.from
+                    .published
+                    .cmp(&a.from.published)
+                    .then(b.from.id.cmp(&a.from.id))
+                    .then(a.to.id.cmp(&b.to.id))
+            });
+            hub.conversations.truncate(self.params.conversations);
         }
     }
 
@@ -410,6 +446,7 @@ pub fn compute(stats: &HubStats, window: &Window, params: &Params) -> Snapshot {
                 trend,
                 rising: Vec::new(),
                 community: None,
+                conversations: Vec::new(),
             }
         })
         .collect();

@@ -282,3 +282,52 @@ fn displays_follow_the_forms_authors_use() {
             .all(|r| r.display == "Go")
     );
 }
+
+/// Each hub gets the newest exchanges where either post carries its tag, at most
+/// `params.conversations`, whatever order they come in; tags that are not hubs get none.
+#[test]
+fn conversations_go_to_the_hubs_of_either_posts_tags() {
+    use kith_model::PostId;
+    use kith_store::{PostRef, Reply, TaggedReply};
+    let f = two_practices();
+    let mut s = f.compute(&Params {
+        conversations: 2,
+        ..params()
+    });
+    let post = |id: i64, hours: i64| PostRef {
+        id: PostId(id),
+        blog_id: BlogId(id / 100),
+        title: format!("post {id}"),
+        url: None,
+        published: f.until - Duration::hours(hours),
+    };
+    let reply = |from: i64, to: i64, hours: i64, tags: &[&str]| TaggedReply {
+        reply: Reply {
+            from: post(from, hours),
+            to: post(to, 100),
+        },
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+    };
+    s.set_conversations(&[
+        reply(301, 101, 5, &["go", "release"]),
+        reply(302, 102, 1, &["go"]),
+        reply(1101, 1201, 3, &["helm", "not-a-hub"]),
+        reply(303, 103, 2, &["go", "kubernetes"]),
+    ]);
+    let ids = |s: &Snapshot, tag: &str| -> Vec<i64> {
+        s.hub(tag)
+            .unwrap()
+            .conversations
+            .iter()
+            .map(|r| r.from.id.0)
+            .collect()
+    };
+    assert_eq!(ids(&s, "go"), [302, 303]);
+    assert_eq!(ids(&s, "kubernetes"), [303]);
+    assert_eq!(ids(&s, "helm"), [1101]);
+    assert_eq!(ids(&s, "release"), [301]);
+    assert!(ids(&s, "goroutines").is_empty());
+    // Set again, not added to.
+    s.set_conversations(&[]);
+    assert!(ids(&s, "go").is_empty());
+}

@@ -31,7 +31,9 @@ pub mod sqlite;
 mod tests;
 
 pub use error::{Error, Result};
-pub use hubs::{CoTag, HubStats, HubStatsQuery, PostRef, Reply, TagBlogCell, TagName, TagWeek};
+pub use hubs::{
+    CoTag, HubStats, HubStatsQuery, PostRef, Reply, TagBlogCell, TagName, TagWeek, TaggedReply,
+};
 pub use index_feed::{BlogPostCount, ChangeMark, ChangedPost};
 pub use retag::{RetagCheckpoint, RetagPost, RetagProgress, RetagStats};
 pub use sqlite::SqliteStore;
@@ -96,14 +98,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Per-tag, per-blog aggregates, weekly activity and co-occurring tags: what hubs and
     /// communities are computed from.
     async fn hub_stats(&self, query: HubStatsQuery) -> Result<HubStats>;
-    /// Posts answering a post of another blog (by linking to it), newest first; with
-    /// `tag`, only exchanges where either side carries that tag.
-    async fn replies(
-        &self,
-        tag: Option<String>,
-        public_only: bool,
-        limit: usize,
-    ) -> Result<Vec<Reply>>;
+    /// Posts answering a post of another blog (by linking to it) where either post has a
+    /// tag, newest first, with both posts' tags; of each tag's exchanges only the
+    /// `per_tag` newest. What hubs' conversations are computed from, in one pass over the
+    /// links (not over the posts); with `public_only`, only between verified blogs.
+    async fn tagged_replies(&self, public_only: bool, per_tag: usize) -> Result<Vec<TaggedReply>>;
     /// The links between `post` and other posts, either way (posts linking to it, posts
     /// it links to), newest first; with `public_only`, only between verified blogs.
     async fn post_replies(

@@ -953,13 +953,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn replies(
+    async fn tagged_replies(
         &self,
-        tag: Option<String>,
         public_only: bool,
-        limit: usize,
-    ) -> Result<Vec<crate::Reply>> {
-        self.read(move |conn| crate::hubs::replies(conn, tag.as_deref(), public_only, limit))
+        per_tag: usize,
+    ) -> Result<Vec<crate::TaggedReply>> {
+        self.read(move |conn| crate::hubs::tagged_replies(conn, public_only, per_tag))
             .await
     }
 

@@ -544,21 +544,132 @@ async fn hub_stats_count_distinct_posts_per_tag_and_blog_and_links_join_up() {
         .unwrap();
     assert!(all.blog_posts.contains_key(&c.id));
 
-    let replies = store.replies(Some("rust".into()), true, 10).await.unwrap();
+    let replies = store.tagged_replies(true, 10).await.unwrap();
     assert_eq!(replies.len(), 1, "{replies:?}");
-    assert_eq!(
-        (replies[0].from.blog_id, replies[0].to.blog_id),
-        (b.id, a.id)
-    );
-    assert_eq!(replies[0].to.title, "Post a1");
-    assert!(
-        store
-            .replies(Some("go".into()), true, 10)
-            .await
+    let r = &replies[0];
+    assert_eq!((r.reply.from.blog_id, r.reply.to.blog_id), (b.id, a.id));
+    assert_eq!(r.reply.to.title, "Post a1");
+    assert_eq!(r.tags, ["rust"]);
+}
+
+/// The conversations' queries are driven by the links: they never scan the posts (the
+/// per-tag query did, and took seconds at a million posts), and find each post by URL, id
+/// and tag through indexes.
+#[tokio::test]
+async fn tagged_replies_go_from_links_to_posts_through_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let conn = Connection::open(store.path()).unwrap();
+    let plan = |sql: &str| -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let ids = rusqlite::params_from_iter(vec![1; stmt.parameter_count()]);
+        stmt.query_map(ids, |r| r.get::<_, String>(3))
             .unwrap()
-            .is_empty()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    assert_eq!(
+        plan(crate::hubs::REPLY_LINKS_SQL),
+        ["SCAN l", "SEARCH q USING COVERING INDEX posts_url (url=?)"]
     );
-    assert_eq!(store.replies(None, true, 10).await.unwrap().len(), 1);
+    let post = plan(crate::hubs::REPLY_POST_SQL);
+    assert!(
+        post[0].starts_with("SEARCH p USING INTEGER PRIMARY KEY"),
+        "{post:#?}"
+    );
+    assert!(
+        post.iter()
+            .any(|d| d.starts_with("SEARCH pt USING COVERING INDEX")),
+        "{post:#?}"
+    );
+    let by_id = plan(crate::hubs::REPLY_REF_SQL);
+    assert_eq!(by_id.len(), 1, "{by_id:#?}");
+    assert!(by_id[0].starts_with("SEARCH posts USING INTEGER PRIMARY KEY"));
+}
+
+/// Exchanges carry the tags of both posts, only between blogs, newest first; each tag
+/// keeps its newest `per_tag`, and a post of a pending blog is only there when asked.
+#[tokio::test]
+async fn tagged_replies_keep_each_tags_newest_exchanges() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let a = store.add_blog(new_blog(1)).await.unwrap();
+    let b = store.add_blog(new_blog(2)).await.unwrap();
+    let mut pending = new_blog(3);
+    pending.status = BlogStatus::Pending;
+    let c = store.add_blog(pending).await.unwrap();
+    let linking = |guid: &str, hours: i64, tags: &[&str], to: &str| {
+        let mut p = post(guid, guid, hours, tags);
+        p.content_html = format!(r#"<p>See <a href="https://blog.example/{to}">this</a>.</p>"#);
+        p
+    };
+    store
+        .record_poll(polled(
+            a.id,
+            vec![
+                post("a1", "one", 50, &["Go"]),
+                post("a2", "two", 50, &["Rust"]),
+                post("a3", "three", 50, &[]),
+            ],
+        ))
+        .await
+        .unwrap();
+    store
+        .record_poll(polled(
+            b.id,
+            vec![
+                linking("b1", 1, &["rust"], "a1"),
+                linking("b2", 2, &[], "a2"),
+                linking("b3", 3, &[], "a1"),
+                // Its own blog, and an untagged exchange: not conversations of any hub.
+                linking("b4", 4, &["rust"], "b1"),
+                linking("b5", 5, &[], "a3"),
+            ],
+        ))
+        .await
+        .unwrap();
+    store
+        .record_poll(polled(c.id, vec![linking("c1", 0, &["go"], "a2")]))
+        .await
+        .unwrap();
+    let seen = |replies: &[TaggedReply]| -> Vec<(String, String, Vec<String>)> {
+        replies
+            .iter()
+            .map(|r| {
+                (
+                    r.reply.from.title.clone(),
+                    r.reply.to.title.clone(),
+                    r.tags.clone(),
+                )
+            })
+            .collect()
+    };
+    let row = |from: &str, to: &str, tags: &[&str]| {
+        (
+            format!("Post {from}"),
+            format!("Post {to}"),
+            tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        seen(&store.tagged_replies(true, 2).await.unwrap()),
+        [
+            row("b1", "a1", &["go", "rust"]),
+            row("b2", "a2", &["rust"]),
+            row("b3", "a1", &["go"]),
+        ]
+    );
+    // One per tag: b1 is the newest of both go and rust; b2 and b3 are not needed.
+    assert_eq!(
+        seen(&store.tagged_replies(true, 1).await.unwrap()),
+        [row("b1", "a1", &["go", "rust"])]
+    );
+    assert!(store.tagged_replies(true, 0).await.unwrap().is_empty());
+    // With pending blogs, c1 is the newest of both tags and takes their one place.
+    assert_eq!(
+        seen(&store.tagged_replies(false, 1).await.unwrap()),
+        [row("c1", "a2", &["go", "rust"])]
+    );
 }
 
 /// The one-pass aggregates equal the four SQL aggregates on a varied store: many blogs,

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 /// Members listed per role; the rest are counted.
 const MEMBERS_PER_ROLE: usize = 40;
-/// Conversations shown.
+/// Conversations shown (of those the snapshot keeps per hub).
 const CONVERSATIONS: usize = 8;
 /// Without an index, posts scanned (newest first) to fill one page of a hub's river.
 const FALLBACK_SCAN: usize = 2_000;
@@ -45,10 +45,8 @@ pub(super) async fn show(
     let (posts, older) = river(&state, &hub.tag, params.cursor()).await?;
     let posts = post_views(posts, &snapshot, Some(&hub.tag));
 
-    let replies = state
-        .store
-        .replies(Some(hub.tag.clone()), true, CONVERSATIONS)
-        .await?;
+    // Computed with the hubs, in the background: no store query per request.
+    let replies = &hub.conversations[..hub.conversations.len().min(CONVERSATIONS)];
     let want = hub
         .members
         .iter()
@@ -71,7 +69,7 @@ pub(super) async fn show(
         date: String,
     }
     let conversations: Vec<Conversation> = replies
-        .into_iter()
+        .iter()
         .map(|r| Conversation {
             from_blog_id: r.from.blog_id.0,
             from_blog: blog_name(&dir, r.from.blog_id),
@@ -79,10 +77,10 @@ pub(super) async fn show(
             to_blog: blog_name(&dir, r.to.blog_id),
             published: r.from.published.to_rfc3339(),
             date: r.from.published.format("%-d %b %Y").to_string(),
-            from_title: r.from.title,
-            from_url: r.from.url.filter(|u| super::is_web_url(u)),
-            to_title: r.to.title,
-            to_url: r.to.url.filter(|u| super::is_web_url(u)),
+            from_title: r.from.title.clone(),
+            from_url: r.from.url.clone().filter(|u| super::is_web_url(u)),
+            to_title: r.to.title.clone(),
+            to_url: r.to.url.clone().filter(|u| super::is_web_url(u)),
         })
         .collect();
 
