@@ -67,7 +67,8 @@ async fn wait_for(what: &str, limit: Duration, mut ok: impl AsyncFnMut() -> bool
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_in_a_real_browser() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The workspace root (this test belongs to crates/kith).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let scripts = root.join("tests").join("browser");
     let missing = missing(&scripts);
     if !missing.is_empty() {

@@ -196,7 +196,10 @@ async fn tag_and_rules_check_work_from_the_shell() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("line 1"), "{}", run.stderr);
 
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config/tags.example.toml");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/tags.example.toml"
+    );
     let run = site.kith(&["rules", "check", "--rules", example]).await;
     assert!(run.ok().stdout.contains("ok"), "{}", run.stdout);
     std::fs::write(

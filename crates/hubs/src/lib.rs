@@ -607,6 +607,7 @@ impl HubsCache {
             Err(poisoned) => poisoned.into_inner(),
         };
         *slot = std::sync::Arc::new(snapshot);
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 }

@@ -270,19 +270,22 @@ pub(crate) fn hub_stats(conn: &Connection, q: &HubStatsQuery) -> Result<HubStats
         })
         .collect();
 
+    stats.blog_posts = blog_post_counts(conn, filter)?;
+    Ok(stats)
+}
+
+/// Distinct posts per blog (all tags or none) among the blogs `filter` keeps.
+fn blog_post_counts(conn: &Connection, filter: &str) -> Result<HashMap<BlogId, u32>> {
+    let ctx = "counting posts per blog";
     let sql = format!(
         "SELECT p.blog_id, COUNT(*) FROM posts p JOIN blogs b ON b.id = p.blog_id
          WHERE 1 {filter} GROUP BY p.blog_id"
     );
     let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-    let counts = stmt
-        .query_map([], |r| Ok((BlogId(r.get(0)?), r.get::<_, u32>(1)?)))
-        .map_err(Error::backend(ctx))?;
-    for c in counts {
-        let (blog, n) = c.map_err(Error::backend(ctx))?;
-        stats.blog_posts.insert(blog, n);
-    }
-    Ok(stats)
+    stmt.query_map([], |r| Ok((BlogId(r.get(0)?), r.get::<_, u32>(1)?)))
+        .map_err(Error::backend(ctx))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(Error::backend(ctx))
 }
 
 fn tag_names(conn: &Connection) -> Result<HashMap<i64, (String, String)>> {
@@ -631,19 +634,7 @@ pub(crate) mod reference {
         drop(rows);
         drop(stmt);
 
-        let sql = format!(
-            "SELECT p.blog_id, COUNT(*) FROM posts p JOIN blogs b ON b.id = p.blog_id
-             WHERE 1 {filter} GROUP BY p.blog_id"
-        );
-        let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-        let counts = stmt
-            .query_map([], |r| Ok((BlogId(r.get(0)?), r.get::<_, u32>(1)?)))
-            .map_err(Error::backend(ctx))?;
-        for c in counts {
-            let (blog, n) = c.map_err(Error::backend(ctx))?;
-            stats.blog_posts.insert(blog, n);
-        }
-        drop(stmt);
+        stats.blog_posts = blog_post_counts(conn, filter)?;
 
         // Unix day 0 was a Thursday: +3 makes weeks start on Monday.
         let sql = format!(

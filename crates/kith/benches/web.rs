@@ -304,13 +304,22 @@ async fn main() {
     }
     let base_rps = median(results[0].iter().map(|l| l.rps).collect());
     let base_p99 = median(results[0].iter().map(|l| l.p99_ms).collect());
+    let header = [
+        "route (medians of rounds)",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "req/s",
+        "p99",
+    ];
     println!(
         "{:<28} {:>10} {:>9} {:>9} {:>9}  {}",
-        "route (medians of rounds)", "req/s", "p50 ms", "p99 ms", "req/s", "p99"
+        header[0], header[1], header[2], header[3], header[4], header[5]
     );
+    let under = ["", "", "", "", "vs plain", "vs plain"];
     println!(
         "{:<28} {:>10} {:>9} {:>9} {:>9}  {}",
-        "", "", "", "", "vs plain", "vs plain"
+        under[0], under[1], under[2], under[3], under[4], under[5]
     );
     for ((label, _, _), loads) in cases.iter().zip(&results) {
         let rps = median(loads.iter().map(|l| l.rps).collect());
