@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 /// Longest an entry is served while its versions still match.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
 
+/// Longest a request waits for another request making the same page.
+const MAX_WAIT: Duration = Duration::from_secs(5);
+
 /// Bytes of bodies kept (the least recently used go first).
 const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -136,14 +139,22 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let version = version(&state);
     let conditions = Conditions::of(req.headers());
     let fresh = |e: &Entry| e.version == version && e.made.elapsed() < MAX_AGE;
-    // One request makes a missing page; the others asking for it meanwhile wait for it.
+    // One request makes a missing page; the others asking for it meanwhile wait for it,
+    // but never longer than a handler may take: then they make it themselves, uncached.
     let guard = loop {
-        match state.cache.entries.get_value_or_guard_async(&key).await {
-            Ok(e) if fresh(&e) => return respond(&e, &conditions),
-            Ok(_) => {
+        let waited =
+            tokio::time::timeout(MAX_WAIT, state.cache.entries.get_value_or_guard_async(&key))
+                .await;
+        match waited {
+            Ok(Ok(e)) if fresh(&e) => return respond(&e, &conditions),
+            Ok(Ok(_)) => {
                 state.cache.entries.remove_if(&key, |e| !fresh(e));
             }
-            Err(guard) => break guard,
+            Ok(Err(guard)) => break guard,
+            Err(_) => {
+                tracing::warn!(path = %key, "waited too long for another request's page");
+                return next.run(req).await;
+            }
         }
     };
     let response = next.run(req).await;
