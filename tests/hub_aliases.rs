@@ -3,20 +3,9 @@
 //! other forms of a hub's tag (`/hubs/Rust`); editing `tags.toml` under a running server
 //! moves them, and undoing the edit moves them back.
 
-use crate::support::{Served, Site, TEST_CONFIG, blogosphere};
+use crate::support::{Served, Site, TEST_CONFIG, blogosphere, get};
 use scraper::{Html, Selector};
 use std::time::Duration;
-
-async fn get(base: &str, path: &str) -> reqwest::Response {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(format!("{base}{path}"))
-        .send()
-        .await
-        .unwrap()
-}
 
 /// Status and `Location` of `path`.
 async fn answer(base: &str, path: &str) -> (u16, Option<String>) {

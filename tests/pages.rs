@@ -4,57 +4,13 @@
 //! Pages are read the way a browser reads them (parsed with `scraper`) and checked for
 //! what a person expects on each; hostile strings from a feed must come out escaped.
 
-use crate::support::{Served, Site, TEST_CONFIG, blogosphere};
-use scraper::{Html, Selector};
+use crate::support::{Served, Site, TEST_CONFIG, attrs, blogosphere, get, page_when, sel, texts};
+use scraper::Html;
 use std::time::Duration;
 
 /// Hubs are recomputed at once when the server starts; no need to wait for the schedule.
 fn config() -> String {
     format!("{TEST_CONFIG}[communities]\nrecompute_secs = 1\n")
-}
-
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).unwrap()
-}
-
-fn texts(doc: &Html, s: &str) -> Vec<String> {
-    doc.select(&sel(s))
-        .map(|e| e.text().collect::<String>().trim().to_owned())
-        .collect()
-}
-
-fn attrs(doc: &Html, s: &str, attr: &str) -> Vec<String> {
-    doc.select(&sel(s))
-        .filter_map(|e| e.value().attr(attr).map(str::to_owned))
-        .collect()
-}
-
-async fn get(base: &str, path: &str) -> reqwest::Response {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(format!("{base}{path}"))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The page at `path` once `ready` holds (hubs and the index fill in just after start).
-async fn page_when(served: &Served, path: &str, ready: impl Fn(&Html) -> bool) -> Html {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let doc = Html::parse_document(&served.text(path).await);
-        if ready(&doc) {
-            return doc;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path} never became ready:\n{}",
-            doc.html()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// A post linking to a post of another blog: the URLs of both, and both posts' tags.
@@ -121,7 +77,7 @@ async fn hub_community_and_blog_pages_of_a_crawled_blogosphere() {
     let base = served.base.clone();
 
     // The hubs index lists every hub, most bloggers first.
-    let hubs = page_when(&served, "/hubs", |d| {
+    let hubs = page_when(&served.base, "/hubs", |d| {
         !attrs(d, "table.list a[href^='/hubs/']", "href").is_empty()
     })
     .await;
@@ -149,7 +105,7 @@ async fn hub_community_and_blog_pages_of_a_crawled_blogosphere() {
     // A hub: its river (each post saying why it is here), members by role, related hubs,
     // the weekly chart, conversations, subscribe links.
     let hub_path = &hub_links[0];
-    let hub = page_when(&served, hub_path, |d| {
+    let hub = page_when(&served.base, hub_path, |d| {
         d.select(&sel(".river .post")).count() > 0
     })
     .await;
@@ -548,7 +504,7 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
     site.kith(&["crawl", "--once", "--all"]).await.ok();
     let served = Served::start(&site).await;
     let base = served.base.clone();
-    page_when(&served, "/", |d| {
+    page_when(&served.base, "/", |d| {
         !attrs(d, "a[href^='/hubs/']", "href").is_empty()
     })
     .await;
@@ -577,7 +533,7 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
 
     let new: Vec<String> = sphere.publish(0, 1).into_iter().map(|p| p.url).collect();
     site.kith(&["crawl", "--once", "--all"]).await.ok();
-    let home = page_when(&served, "/", |d| {
+    let home = page_when(&served.base, "/", |d| {
         attrs(d, "a[href]", "href").iter().any(|h| new.contains(h))
     })
     .await;

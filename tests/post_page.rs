@@ -3,56 +3,9 @@
 //! tag with why it is there, the post's hubs, the conversation around it (both ways), and
 //! 404s for unknown posts and posts of blogs that are not public.
 
-use crate::support::{Served, Site, TEST_CONFIG, blogosphere};
+use crate::support::{Served, Site, TEST_CONFIG, attrs, blogosphere, get, page_when, sel, texts};
 use kith_store::{SqliteStore, Store};
-use scraper::{Html, Selector};
-use std::time::Duration;
-
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).unwrap()
-}
-
-fn texts(doc: &Html, s: &str) -> Vec<String> {
-    doc.select(&sel(s))
-        .map(|e| e.text().collect::<String>().trim().to_owned())
-        .collect()
-}
-
-fn attrs(doc: &Html, s: &str, attr: &str) -> Vec<String> {
-    doc.select(&sel(s))
-        .filter_map(|e| e.value().attr(attr).map(str::to_owned))
-        .collect()
-}
-
-async fn get(base: &str, path: &str) -> reqwest::Response {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(format!("{base}{path}"))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The page at `path` once `ready` holds (hubs are computed just after start).
-async fn page_when(base: &str, path: &str, ready: impl Fn(&Html) -> bool) -> Html {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let r = get(base, path).await;
-        assert_eq!(r.status(), 200, "{path}");
-        let doc = Html::parse_document(&r.text().await.unwrap());
-        if ready(&doc) {
-            return doc;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path} never became ready:\n{}",
-            doc.html()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use scraper::Html;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_page_shows_the_post_its_tags_and_why_its_hubs_and_its_conversation() {

@@ -1,10 +1,12 @@
 //! Shared helpers: a data directory with a config, and running the `kith` binary in it.
 
 use kith_testkit::{Blogosphere, BlogosphereConfig};
+use scraper::{Html, Selector};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 /// A working directory holding `kith.toml` and the data directory.
 pub struct Site {
@@ -156,5 +158,54 @@ impl Served {
     pub async fn stop(self) {
         self.stop.cancel();
         self.task.await.unwrap().unwrap();
+    }
+}
+
+// --- reading pages as a browser would ---
+
+pub fn sel(s: &str) -> Selector {
+    Selector::parse(s).unwrap()
+}
+
+pub fn texts(doc: &Html, s: &str) -> Vec<String> {
+    doc.select(&sel(s))
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+pub fn attrs(doc: &Html, s: &str, attr: &str) -> Vec<String> {
+    doc.select(&sel(s))
+        .filter_map(|e| e.value().attr(attr).map(str::to_owned))
+        .collect()
+}
+
+pub async fn get(base: &str, path: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The page at `path` (answering 200) once `ready` holds: hubs and the index fill in
+/// just after a server starts.
+pub async fn page_when(base: &str, path: &str, ready: impl Fn(&Html) -> bool) -> Html {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = get(base, path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let doc = Html::parse_document(&r.text().await.unwrap());
+        if ready(&doc) {
+            return doc;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{path} never became ready:\n{}",
+            doc.html()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
