@@ -521,7 +521,20 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
         .unwrap();
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    // Answered in front of the other middleware, it still carries the security headers
+    // and is counted under its route.
+    assert!(again.headers().contains_key("content-security-policy"));
     assert!(again.bytes().await.unwrap().is_empty());
+    let metrics = get(&base, "/metrics").await.text().await.unwrap();
+    let counted = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("kith_http_request_duration_seconds_count{")
+                && l.contains("route=\"/\"")
+                && l.contains("status=\"304\"")
+        })
+        .unwrap_or_else(|| panic!("no 304 latency for /:\n{metrics}"));
+    assert!(counted.ends_with(" 1"), "{counted}");
     // Another reader's validator does not match.
     let other = client
         .get(format!("{base}/"))
@@ -540,5 +553,14 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
     assert!(!home.html().is_empty());
     let now = get(&base, "/").await;
     assert_ne!(now.headers()["etag"].to_str().unwrap(), etag);
+    // The old validator no longer matches what is served.
+    let stale = client
+        .get(format!("{base}/"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 200);
+    assert_ne!(stale.headers()["etag"].to_str().unwrap(), etag);
     served.stop().await;
 }

@@ -7,6 +7,11 @@
 //!   conversations) and its second page;
 //! - the hub's Atom feed answered 200, and answered 304 to `If-None-Match`.
 //!
+//! For each: throughput and latency as wrk sees them, and what a request costs the
+//! server, in CPU time (user + system, all threads, from `/proc`) per request. wrk and the
+//! server share the machine, so throughput also carries wrk's own cost; CPU per request
+//! is the server's alone.
+//!
 //! The store comes from the index benchmark, which keeps it where `KITH_BENCH_DIR` says:
 //!
 //! ```text
@@ -34,6 +39,9 @@ fn env_usize(name: &str, default: usize) -> usize {
 /// What one wrk run reports.
 #[derive(Debug, Clone, Copy)]
 struct Load {
+    requests: u64,
+    /// Server CPU time per request, in microseconds.
+    cpu_us: f64,
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -55,6 +63,8 @@ fn parse_duration_ms(s: &str) -> Option<f64> {
 
 fn parse_wrk(out: &str) -> Option<Load> {
     let mut load = Load {
+        requests: 0,
+        cpu_us: 0.0,
         rps: 0.0,
         p50_ms: 0.0,
         p99_ms: 0.0,
@@ -64,6 +74,8 @@ fn parse_wrk(out: &str) -> Option<Load> {
         let mut words = line.split_whitespace();
         match (words.next(), words.next()) {
             (Some("Requests/sec:"), Some(v)) => load.rps = v.parse().ok()?,
+            // `123456 requests in 10.00s, 1.2MB read`
+            (Some(n), Some("requests")) => load.requests = n.parse().ok()?,
             (Some("50%"), Some(v)) => load.p50_ms = parse_duration_ms(v)?,
             (Some("99%"), Some(v)) => load.p99_ms = parse_duration_ms(v)?,
             (Some("Non-2xx"), _) => {
@@ -105,7 +117,28 @@ fn write_script(dir: &Path, name: &str, header: Option<(&str, &str)>, expect: u1
     path
 }
 
-fn wrk(url: &str, script: &Path, secs: usize, connections: usize) -> Load {
+/// CPU time a process has used (user + system, all its threads), in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let ticks = *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    });
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) in parentheses: utime and
+    // stime are the 14th and 15th fields of the line, the 12th and 13th after it.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let used: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    used / ticks
+}
+
+fn wrk(url: &str, script: &Path, secs: usize, connections: usize, server: u32) -> Load {
+    let cpu_before = cpu_seconds(server);
     let out = Command::new("wrk")
         .args(["--latency", "-t", "2", "-c", &connections.to_string()])
         .args(["-d", &format!("{secs}s"), "-s"])
@@ -121,6 +154,8 @@ fn wrk(url: &str, script: &Path, secs: usize, connections: usize) -> Load {
         .find_map(|l| l.strip_prefix("Unexpected statuses: "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(load.errors);
+    let requests = load.requests.max(1) as f64;
+    load.cpu_us = (cpu_seconds(server) - cpu_before) * 1e6 / requests;
     load
 }
 
@@ -293,7 +328,7 @@ async fn main() {
     let mut results: Vec<Vec<Load>> = vec![Vec::new(); cases.len()];
     for round in 0..rounds {
         for (i, (_, url, script)) in cases.iter().enumerate() {
-            let load = wrk(url, script, secs, connections);
+            let load = wrk(url, script, secs, connections, server.child.id());
             assert_eq!(
                 load.errors, 0,
                 "{url}: unexpected statuses or socket errors"
@@ -304,31 +339,38 @@ async fn main() {
     }
     let base_rps = median(results[0].iter().map(|l| l.rps).collect());
     let base_p99 = median(results[0].iter().map(|l| l.p99_ms).collect());
+    let base_cpu = median(results[0].iter().map(|l| l.cpu_us).collect());
     let header = [
         "route (medians of rounds)",
         "req/s",
         "p50 ms",
         "p99 ms",
+        "CPU us",
         "req/s",
         "p99",
+        "CPU/req",
     ];
     println!(
-        "{:<28} {:>10} {:>9} {:>9} {:>9}  {}",
-        header[0], header[1], header[2], header[3], header[4], header[5]
+        "{:<28} {:>10} {:>9} {:>9} {:>9} {:>9}  {:>5} {:>8}",
+        header[0], header[1], header[2], header[3], header[4], header[5], header[6], header[7]
     );
-    let under = ["", "", "", "", "vs plain", "vs plain"];
+    let under = [
+        "", "", "", "", "per req", "vs plain", "vs plain", "vs plain",
+    ];
     println!(
-        "{:<28} {:>10} {:>9} {:>9} {:>9}  {}",
-        under[0], under[1], under[2], under[3], under[4], under[5]
+        "{:<28} {:>10} {:>9} {:>9} {:>9} {:>9}  {:>5} {:>8}",
+        under[0], under[1], under[2], under[3], under[4], under[5], under[6], under[7]
     );
     for ((label, _, _), loads) in cases.iter().zip(&results) {
         let rps = median(loads.iter().map(|l| l.rps).collect());
         let p50 = median(loads.iter().map(|l| l.p50_ms).collect());
         let p99 = median(loads.iter().map(|l| l.p99_ms).collect());
+        let cpu = median(loads.iter().map(|l| l.cpu_us).collect());
         println!(
-            "{label:<28} {rps:>10.0} {p50:>9.2} {p99:>9.2} {:>8.0}%  {:.2}x",
+            "{label:<28} {rps:>10.0} {p50:>9.2} {p99:>9.2} {cpu:>9.1} {:>8.0}%  {:>4.2}x {:>7.2}x",
             100.0 * rps / base_rps,
-            p99 / base_p99
+            p99 / base_p99,
+            cpu / base_cpu
         );
     }
     println!(

@@ -181,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         ),
     ];
     let latency = Arc::clone(&state.metrics);
+    let revalidate = state.clone();
     feeds::spawn_websub_pinger(&state);
     let mut router = pages::routes()
         .merge(feeds::routes())
@@ -202,7 +203,11 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http());
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            revalidate,
+            cache::revalidate,
+        ));
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,
