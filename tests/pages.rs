@@ -535,6 +535,89 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
         })
         .unwrap_or_else(|| panic!("no 304 latency for /:\n{metrics}"));
     assert!(counted.ends_with(" 1"), "{counted}");
+
+    // A client that accepts gzip (every browser) is sent the kept page gzipped, the same
+    // bytes once unzipped, under the weak form of the ETag; a miss and a hit alike.
+    let home = get(&base, "/").await.text().await.unwrap();
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .build()
+        .unwrap();
+    let gunzip = |b: &[u8]| {
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(b), &mut out).unwrap();
+        out
+    };
+    let strong = raw.get(format!("{base}/")).send().await.unwrap().headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(etag, format!("W/{strong}"), "reqwest asks for gzip");
+    let mut hub_path = None;
+    for path in ["/", "/", "/about"] {
+        let r = raw
+            .get(format!("{base}{path}"))
+            .header("accept-encoding", "br;q=1, gzip;q=0.8")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
+        let vary = r.headers()["vary"].to_str().unwrap().to_ascii_lowercase();
+        assert!(vary.contains("accept-encoding"), "{path}: {vary}");
+        let weak = r.headers()["etag"].to_str().unwrap().to_owned();
+        let body = gunzip(&r.bytes().await.unwrap());
+        if path == "/" {
+            assert_eq!(weak, etag);
+            assert_eq!(body, home);
+            hub_path = attrs(&Html::parse_document(&body), "a[href^='/hubs/']", "href")
+                .into_iter()
+                .next();
+        }
+        assert!(weak.starts_with("W/\""), "{path}: {weak}");
+        let again = raw
+            .get(format!("{base}{path}"))
+            .header("accept-encoding", "gzip")
+            .header("if-none-match", &weak)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), weak);
+    }
+    // Refused gzip (q=0) or no Accept-Encoding: the page as it is.
+    for accept in [Some("gzip;q=0, identity"), None] {
+        let mut r = raw.get(format!("{base}/"));
+        if let Some(a) = accept {
+            r = r.header("accept-encoding", a);
+        }
+        let r = r.send().await.unwrap();
+        assert!(r.headers().get("content-encoding").is_none(), "{accept:?}");
+        assert_eq!(r.headers()["etag"].to_str().unwrap(), strong);
+        assert_eq!(r.text().await.unwrap(), home);
+    }
+    // Pages the cache does not keep are still compressed by the middleware.
+    let hub = hub_path.expect("the home page links to a hub");
+    let hub_page = get(&base, &hub).await.text().await.unwrap();
+    let member = attrs(
+        &Html::parse_document(&hub_page),
+        "ul.members a[href^='/blogs/']",
+        "href",
+    )
+    .into_iter()
+    .next()
+    .expect("the hub lists members");
+    let blog = raw
+        .get(format!("{base}{member}"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blog.status(), 200);
+    assert_eq!(blog.headers()["content-encoding"], "gzip");
+    assert!(gunzip(&blog.bytes().await.unwrap()).contains("<html"));
     // Another reader's validator does not match.
     let other = client
         .get(format!("{base}/"))

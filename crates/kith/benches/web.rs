@@ -5,7 +5,9 @@
 //! (`/healthz`: the same middleware, no work), alternating rounds so drift hits both:
 //! - a popular hub's page (`/hubs/{tag}`: river, members, related hubs, chart,
 //!   conversations) and its second page;
-//! - the hub's Atom feed answered 200, and answered 304 to `If-None-Match`.
+//! - the hub's Atom feed answered 200, and answered 304 to `If-None-Match`;
+//! - the hub page and feed to a client that accepts gzip (as browsers and feed readers
+//!   do; wrk by itself asks for no encoding).
 //!
 //! For each: throughput and latency as wrk sees them, and what a request costs the
 //! server, in CPU time (user + system, all threads, from `/proc`) per request. wrk and the
@@ -314,7 +316,8 @@ async fn main() {
     let scripts = work.path();
     let ok = write_script(scripts, "ok", None, 200);
     let not_modified = write_script(scripts, "nm", Some(("If-None-Match", &etag)), 304);
-    let cases: [(&str, String, &Path); 5] = [
+    let gzip = write_script(scripts, "gzip", Some(("Accept-Encoding", "gzip")), 200);
+    let cases: [(&str, String, &Path); 7] = [
         (
             "plaintext /healthz",
             format!("{}/healthz", server.base),
@@ -323,7 +326,9 @@ async fn main() {
         ("hub page", hub_url.clone(), &ok),
         ("hub page 2 (older posts)", older, &ok),
         ("hub Atom feed, 200", feed_url.clone(), &ok),
-        ("hub Atom feed, 304", feed_url, &not_modified),
+        ("hub Atom feed, 304", feed_url.clone(), &not_modified),
+        ("hub page, gzip", hub_url.clone(), &gzip),
+        ("hub Atom feed, gzip", feed_url, &gzip),
     ];
     let mut results: Vec<Vec<Load>> = vec![Vec::new(); cases.len()];
     for round in 0..rounds {

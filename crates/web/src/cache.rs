@@ -13,6 +13,12 @@
 //! a conditional request whose `If-None-Match` or `If-Modified-Since` matches is answered
 //! `304 Not Modified` without a body, on a hit and on a miss alike.
 //!
+//! A text body is also kept gzipped, compressed once when a client first accepts gzip
+//! (browsers and feed readers all do), instead of by the compression middleware on every
+//! request: gzipping a hub page costs some forty times what serving it does. The gzipped
+//! representation has the weak form of the entry's `ETag` (RFC 9110, 8.8.3.3); every kept
+//! text response says `Vary: Accept-Encoding`.
+//!
 //! Two middlewares share the cache:
 //! - [`layer`], innermost, answers from the cache or runs the handler and keeps its
 //!   answer (one request makes a missing page while the others asking for it wait);
@@ -29,7 +35,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::io::Write as _;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Longest an entry is served while its versions still match.
@@ -43,6 +50,9 @@ const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The largest body kept; a bigger response is served without being kept.
 const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// The smallest body worth gzipping (as the compression middleware's default).
+const MIN_GZIP: usize = 32;
 
 /// Headers a cached response keeps (the security headers are added outside the cache).
 const KEPT: [header::HeaderName; 6] = [
@@ -68,6 +78,10 @@ struct Entry {
     made: Instant,
     headers: HeaderMap,
     body: Bytes,
+    /// Whether the body is text worth gzipping.
+    compressible: bool,
+    /// The body gzipped, made when first asked for; `None` when that is no smaller.
+    gzip: OnceLock<Option<Bytes>>,
     /// Where [`revalidate`] records the 304s it answers: the latency histogram of this
     /// route's 304s, the one the latency middleware would use.
     revalidated: Option<prometheus_client::metrics::histogram::Histogram>,
@@ -78,6 +92,88 @@ impl Entry {
     fn fresh(&self, version: u64) -> bool {
         self.version == version && self.made.elapsed() < MAX_AGE
     }
+
+    /// The body gzipped, compressed on the first call; `None` when it would be no smaller.
+    fn gzipped(&self) -> Option<&Bytes> {
+        self.gzip
+            .get_or_init(|| {
+                let mut z = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.body.len() / 4),
+                    flate2::Compression::default(),
+                );
+                let out = z.write_all(&self.body).and_then(|()| z.finish()).ok()?;
+                (out.len() < self.body.len()).then(|| Bytes::from(out))
+            })
+            .as_ref()
+    }
+}
+
+/// Whether a response of this type and size is worth compressing: text, markup and data
+/// formats (HTML, XML feeds, JSON, OPML, SVG), not images or streams.
+fn compressible(headers: &HeaderMap, len: usize) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let ct = ct.split(';').next().unwrap_or_default().trim();
+    len >= MIN_GZIP
+        && ct != "text/event-stream"
+        && (ct.starts_with("text/") || ct.ends_with("xml") || ct.ends_with("json"))
+}
+
+/// Whether a request's `Accept-Encoding` accepts gzip (RFC 9110, 12.5.3): named with a
+/// non-zero weight, or not named and covered by a non-zero `*`.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut named = None;
+    let mut any = None;
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            let q = parts
+                .filter_map(|p| {
+                    let (k, v) = p.split_once('=')?;
+                    k.trim()
+                        .eq_ignore_ascii_case("q")
+                        .then(|| v.trim().parse::<f32>().ok())?
+                })
+                .next()
+                .unwrap_or(1.0);
+            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                named = Some(named.unwrap_or(0.0_f32).max(q));
+            } else if coding == "*" {
+                any = Some(q);
+            }
+        }
+    }
+    named.or(any).is_some_and(|q| q > 0.0)
+}
+
+/// Marks a response the cache made: the compression middleware leaves it as it is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FromCache;
+
+/// The compression middleware's rule: its defaults, and never a response of the cache
+/// (already gzipped, or sent as is on purpose).
+#[derive(Clone, Default)]
+pub struct CompressUnlessCached(tower_http::compression::predicate::DefaultPredicate);
+
+impl std::fmt::Debug for CompressUnlessCached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompressUnlessCached")
+    }
+}
+
+impl tower_http::compression::predicate::Predicate for CompressUnlessCached {
+    fn should_compress<B>(&self, response: &axum::http::Response<B>) -> bool
+    where
+        B: axum::body::HttpBody,
+    {
+        response.extensions().get::<FromCache>().is_none() && self.0.should_compress(response)
+    }
 }
 
 #[derive(Clone)]
@@ -85,7 +181,10 @@ struct BodyWeight;
 
 impl quick_cache::Weighter<String, Arc<Entry>> for BodyWeight {
     fn weight(&self, key: &String, e: &Arc<Entry>) -> u64 {
-        (key.len() + e.body.len() + 256) as u64
+        // Text gzips to about a fifth; the gzipped body is made after the entry is
+        // weighed, so it is counted ahead.
+        let gzip = if e.compressible { e.body.len() / 4 } else { 0 };
+        (key.len() + e.body.len() + gzip + 256) as u64
     }
 }
 
@@ -167,7 +266,8 @@ pub async fn revalidate(State(state): State<AppState>, req: Request, next: Next)
     }
     match state.cache.entries.get(key) {
         Some(e) if e.fresh(version(&state)) && not_modified(&e, &Conditions::of(req.headers())) => {
-            let response = not_modified_response(&e);
+            let gzip = e.compressible && accepts_gzip(req.headers());
+            let response = not_modified_response(&e, gzip);
             if let Some(h) = &e.revalidated {
                 h.observe(started.elapsed().as_secs_f64());
             }
@@ -241,11 +341,25 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             headers.insert(header::ETAG, v);
         }
     }
+    let compressible = compressible(&headers, body.len());
+    if compressible {
+        let varies = headers.get_all(header::VARY).iter().any(|v| {
+            v.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|n| n.trim().eq_ignore_ascii_case("accept-encoding"))
+            })
+        });
+        if !varies {
+            headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+    }
     let entry = Arc::new(Entry {
         version,
         made: Instant::now(),
         headers,
         body,
+        compressible,
+        gzip: OnceLock::new(),
         revalidated: route.map(|r| {
             state
                 .metrics
@@ -259,29 +373,67 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 /// The entry as a response to a request with these headers: 304 when its conditions
 /// match, else 200 with the body.
 fn respond(e: &Entry, request: &Conditions) -> Response {
+    let gzip = e.compressible && request.accepts_gzip;
     if not_modified(e, request) {
-        return not_modified_response(e);
+        return not_modified_response(e, gzip);
     }
-    let mut r = Response::new(Body::from(e.body.clone()));
-    *r.headers_mut() = e.headers.clone();
+    let mut r = match e.gzipped().filter(|_| gzip) {
+        Some(z) => {
+            let mut r = Response::new(Body::from(z.clone()));
+            *r.headers_mut() = e.headers.clone();
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
+        }
+        None => {
+            let mut r = Response::new(Body::from(e.body.clone()));
+            *r.headers_mut() = e.headers.clone();
+            r
+        }
+    };
+    if gzip {
+        weaken_etag(r.headers_mut());
+    }
+    r.extensions_mut().insert(FromCache);
     r
 }
 
-/// `304 Not Modified` for the entry, with the headers a 304 repeats.
-fn not_modified_response(e: &Entry) -> Response {
+/// `304 Not Modified` for the entry, with the headers a 304 repeats; `gzip` when the
+/// client was sent the gzipped representation (whose `ETag` is weak).
+fn not_modified_response(e: &Entry, gzip: bool) -> Response {
     let mut r = StatusCode::NOT_MODIFIED.into_response();
     for name in ON_NOT_MODIFIED {
         if let Some(v) = e.headers.get(&name) {
             r.headers_mut().insert(name, v.clone());
         }
     }
+    if gzip {
+        weaken_etag(r.headers_mut());
+    }
+    r.extensions_mut().insert(FromCache);
     r
+}
+
+/// Makes a strong `ETag` weak: a compressed representation of the same content.
+fn weaken_etag(headers: &mut HeaderMap) {
+    let weak = headers
+        .get(header::ETAG)
+        .filter(|v| !v.as_bytes().starts_with(b"W/"))
+        .and_then(|v| {
+            let mut w = b"W/".to_vec();
+            w.extend_from_slice(v.as_bytes());
+            HeaderValue::from_bytes(&w).ok()
+        });
+    if let Some(w) = weak {
+        headers.insert(header::ETAG, w);
+    }
 }
 
 /// A request's validators.
 struct Conditions {
     if_none_match: Option<HeaderValue>,
     if_modified_since: Option<HeaderValue>,
+    accepts_gzip: bool,
 }
 
 impl Conditions {
@@ -289,6 +441,7 @@ impl Conditions {
         Conditions {
             if_none_match: h.get(header::IF_NONE_MATCH).cloned(),
             if_modified_since: h.get(header::IF_MODIFIED_SINCE).cloned(),
+            accepts_gzip: accepts_gzip(h),
         }
     }
 }
@@ -332,6 +485,8 @@ mod tests {
             made: Instant::now(),
             headers,
             body: Bytes::from_static(b"page"),
+            compressible: false,
+            gzip: OnceLock::new(),
             revalidated: None,
         }
     }
@@ -386,6 +541,95 @@ mod tests {
             &entry("\"abc\"", None),
             &request(&[(header::IF_MODIFIED_SINCE, lm)])
         ));
+    }
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn gzip_is_accepted_as_rfc_9110_says() {
+        for yes in [
+            "gzip",
+            "GZIP",
+            "br, gzip;q=0.5",
+            "gzip;q=0.001",
+            "*",
+            "br;q=1, *;q=0.2",
+            "x-gzip",
+            "deflate, gzip ; q=1.0",
+        ] {
+            assert!(accepts_gzip(&accept(yes)), "{yes}");
+        }
+        for no in [
+            "",
+            "identity",
+            "br, deflate",
+            "gzip;q=0",
+            "gzip;q=0.000",
+            "*;q=0",
+            "gzip;q=0, *",
+            "*, gzip;q=0",
+            "gzipx",
+        ] {
+            assert!(!accepts_gzip(&accept(no)), "{no}");
+        }
+        assert!(!accepts_gzip(&HeaderMap::new()));
+        // Listed over two header lines.
+        let mut two = accept("br");
+        two.append(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        assert!(accepts_gzip(&two));
+    }
+
+    #[test]
+    fn text_is_kept_gzipped_and_unzips_to_the_same_bytes() {
+        let typed = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
+            h
+        };
+        for ct in [
+            "text/html; charset=utf-8",
+            "application/atom+xml",
+            "application/feed+json",
+            "text/x-opml",
+            "image/svg+xml",
+        ] {
+            assert!(compressible(&typed(ct), 4096), "{ct}");
+        }
+        assert!(!compressible(&typed("image/png"), 4096));
+        assert!(!compressible(&typed("text/event-stream"), 4096));
+        assert!(!compressible(&typed("text/html"), MIN_GZIP - 1));
+        assert!(!compressible(&HeaderMap::new(), 4096));
+
+        let page = "<li>a post about rust</li>".repeat(200);
+        let mut e = entry("\"abc\"", None);
+        e.body = Bytes::from(page.clone());
+        e.compressible = true;
+        let z = e.gzipped().unwrap().clone();
+        assert!(z.len() < page.len() / 10);
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut out).unwrap();
+        assert_eq!(out, page);
+        // Made once.
+        assert_eq!(e.gzipped().unwrap().as_ptr(), z.as_ptr());
+
+        // What gzip cannot shrink is sent as it is.
+        let mut tiny = entry("\"t\"", None);
+        tiny.body = Bytes::from_static(b"<p>x</p>");
+        assert!(tiny.gzipped().is_none());
+    }
+
+    #[test]
+    fn the_gzipped_representation_has_a_weak_etag() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ETAG, HeaderValue::from_static("\"abc\""));
+        weaken_etag(&mut h);
+        assert_eq!(h[header::ETAG], "W/\"abc\"");
+        weaken_etag(&mut h);
+        assert_eq!(h[header::ETAG], "W/\"abc\"");
     }
 
     #[test]

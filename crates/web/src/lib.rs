@@ -198,7 +198,10 @@ pub fn router(state: AppState) -> Router {
             latency,
             metrics::track,
         ))
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .compress_when(cache::CompressUnlessCached::default()),
+        )
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
