@@ -13,6 +13,9 @@
 //! least 0.5: repairing, sanitising, reducing to text and guessing the language may cost at
 //! most as much again as parsing.
 //!
+//! Under `cargo bench`, each group ends with the time spent in each stage of parsing
+//! ([`kith_crawl::parse::stages`]), against bare feed-rs.
+//!
 //! For a profiler: `KITH_PARSE_PROFILE=feeds/kith` (group `/` side: `feed-rs`, `kith` or
 //! `kith+language`) runs only that side over that group's feeds for ten seconds, without
 //! criterion, e.g. under `perf record` or `valgrind --tool=callgrind`.
@@ -282,6 +285,12 @@ fn parse_throughput(c: &mut Criterion) {
         // `cargo bench`.
         if std::env::args().any(|a| a == "--bench") {
             ratio(name, &feeds, bytes, now);
+            let pairs: Vec<(&[u8], &Url)> = feeds.iter().map(|f| (&f.body[..], &f.url)).collect();
+            let rounds = if bytes > 2_000_000 { 5 } else { 20 };
+            println!(
+                "{name}: time by stage, {rounds} rounds\n{}",
+                kith_crawl::parse::stages::measure(&pairs, rounds)
+            );
         }
     }
 }

@@ -212,7 +212,6 @@ impl Sanitizer {
     }
 
     /// The fast path alone: `None` where ammonia must decide.
-    #[cfg(test)]
     pub(crate) fn clean_fast(&self, html: &str) -> Option<(String, String)> {
         fast::clean(html, self.base.as_ref())
     }

@@ -21,12 +21,14 @@
 //! - `text`: plain text from feed text and HTML titles.
 //! - `dates`: dates feed-rs does not parse for us.
 //! - `language`: [`detect_language`].
+//! - [`stages`]: time spent in each of these, for the parse bench.
 
 mod charset;
 mod dates;
 mod entry;
 mod json_feed;
 mod language;
+pub mod stages;
 mod text;
 mod xml_repair;
 
