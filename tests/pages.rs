@@ -4,7 +4,9 @@
 //! Pages are read the way a browser reads them (parsed with `scraper`) and checked for
 //! what a person expects on each; hostile strings from a feed must come out escaped.
 
-use crate::support::{Served, Site, TEST_CONFIG, attrs, blogosphere, get, page_when, sel, texts};
+use crate::support::{
+    Served, Site, TEST_CONFIG, attrs, blogosphere, get, get_with, page_when, sel, texts,
+};
 use scraper::Html;
 use std::time::Duration;
 
@@ -512,13 +514,8 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
     let first = get(&base, "/").await;
     assert_eq!(first.status(), 200);
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    let client = reqwest::Client::new();
-    let again = client
-        .get(format!("{base}/"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let gzip = ("accept-encoding", "gzip");
+    let again = get_with(&base, "/", &[gzip, ("if-none-match", &etag)]).await;
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
     // Answered in front of the other middleware, it still carries the security headers
@@ -539,30 +536,19 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
     // A client that accepts gzip (every browser) is sent the kept page gzipped, the same
     // bytes once unzipped, under the weak form of the ETag; a miss and a hit alike.
     let home = get(&base, "/").await.text().await.unwrap();
-    let raw = reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .no_deflate()
-        .build()
-        .unwrap();
     let gunzip = |b: &[u8]| {
         let mut out = String::new();
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(b), &mut out).unwrap();
         out
     };
-    let strong = raw.get(format!("{base}/")).send().await.unwrap().headers()["etag"]
+    let strong = get_with(&base, "/", &[]).await.headers()["etag"]
         .to_str()
         .unwrap()
         .to_owned();
     assert_eq!(etag, format!("W/{strong}"), "reqwest asks for gzip");
     let mut hub_path = None;
     for path in ["/", "/", "/about"] {
-        let r = raw
-            .get(format!("{base}{path}"))
-            .header("accept-encoding", "br;q=1, gzip;q=0.8")
-            .send()
-            .await
-            .unwrap();
+        let r = get_with(&base, path, &[("accept-encoding", "br;q=1, gzip;q=0.8")]).await;
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
         let vary = r.headers()["vary"].to_str().unwrap().to_ascii_lowercase();
@@ -577,23 +563,15 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
                 .next();
         }
         assert!(weak.starts_with("W/\""), "{path}: {weak}");
-        let again = raw
-            .get(format!("{base}{path}"))
-            .header("accept-encoding", "gzip")
-            .header("if-none-match", &weak)
-            .send()
-            .await
-            .unwrap();
+        let again = get_with(&base, path, &[gzip, ("if-none-match", &weak)]).await;
         assert_eq!(again.status(), 304, "{path}");
         assert_eq!(again.headers()["etag"].to_str().unwrap(), weak);
     }
     // Refused gzip (q=0) or no Accept-Encoding: the page as it is.
     for accept in [Some("gzip;q=0, identity"), None] {
-        let mut r = raw.get(format!("{base}/"));
-        if let Some(a) = accept {
-            r = r.header("accept-encoding", a);
-        }
-        let r = r.send().await.unwrap();
+        let headers: Vec<(&str, &str)> =
+            accept.map(|a| ("accept-encoding", a)).into_iter().collect();
+        let r = get_with(&base, "/", &headers).await;
         assert!(r.headers().get("content-encoding").is_none(), "{accept:?}");
         assert_eq!(r.headers()["etag"].to_str().unwrap(), strong);
         assert_eq!(r.text().await.unwrap(), home);
@@ -609,22 +587,12 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
     .into_iter()
     .next()
     .expect("the hub lists members");
-    let blog = raw
-        .get(format!("{base}{member}"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let blog = get_with(&base, &member, &[gzip]).await;
     assert_eq!(blog.status(), 200);
     assert_eq!(blog.headers()["content-encoding"], "gzip");
     assert!(gunzip(&blog.bytes().await.unwrap()).contains("<html"));
     // Another reader's validator does not match.
-    let other = client
-        .get(format!("{base}/"))
-        .header("if-none-match", "\"someone-else\"")
-        .send()
-        .await
-        .unwrap();
+    let other = get_with(&base, "/", &[gzip, ("if-none-match", "\"someone-else\"")]).await;
     assert_eq!(other.status(), 200);
 
     let new: Vec<String> = sphere.publish(0, 1).into_iter().map(|p| p.url).collect();
@@ -637,12 +605,7 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
     let now = get(&base, "/").await;
     assert_ne!(now.headers()["etag"].to_str().unwrap(), etag);
     // The old validator no longer matches what is served.
-    let stale = client
-        .get(format!("{base}/"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let stale = get_with(&base, "/", &[gzip, ("if-none-match", &etag)]).await;
     assert_eq!(stale.status(), 200);
     assert_ne!(stale.headers()["etag"].to_str().unwrap(), etag);
     served.stop().await;

@@ -190,6 +190,23 @@ pub async fn get(base: &str, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// `path` asked for with exactly these request headers: no redirects followed, and no
+/// encoding asked for or undone but what the headers say (the response is as sent).
+pub async fn get_with(base: &str, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .build()
+        .unwrap();
+    let mut request = client.get(format!("{base}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
 /// The page at `path` (answering 200) once `ready` holds: hubs and the index fill in
 /// just after a server starts.
 pub async fn page_when(base: &str, path: &str, ready: impl Fn(&Html) -> bool) -> Html {

@@ -55,14 +55,7 @@ fn status_kib(key: &str) -> f64 {
 }
 
 fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
+    status_kib("VmRSS:") / 1024.0
 }
 
 /// Draws ranks 0..n with probability ~ 1/(rank+1) (Zipf, s = 1), by inverting the

@@ -19,6 +19,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod support;
 use cap::Cap;
 use futures::StreamExt;
 use kith::App;
@@ -30,6 +31,7 @@ use std::alloc::System;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Instant;
+use support::{env_usize, rss_mib};
 use tokio_util::sync::CancellationToken;
 
 /// The system allocator, counting the bytes live in it (no limit set).
@@ -38,25 +40,6 @@ static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
 
 fn live_heap_mib() -> f64 {
     ALLOCATOR.allocated() as f64 / (1024.0 * 1024.0)
-}
-
-/// VmRSS of a process (`self` or a pid), in MiB.
-fn rss_mib(process: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{process}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 async fn open_app(dir: &std::path::Path) -> App {

@@ -27,16 +27,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use support::{env_usize, rss_mib};
 
 /// What one wrk run reports.
 #[derive(Debug, Clone, Copy)]
@@ -203,18 +198,6 @@ fn start_server(data_dir: &Path, work: &Path) -> Server {
     }
 }
 
-/// VmRSS of a process, in MiB.
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -267,7 +250,7 @@ async fn main() {
     println!(
         "kith serve --no-crawl ready in {:.1} s (store, index check, hubs), RSS {:.0} MiB",
         t.elapsed().as_secs_f64(),
-        rss_mib(server.child.id())
+        rss_mib(&server.child.id().to_string())
     );
 
     // The biggest hub, and the link to its second page.
@@ -380,6 +363,6 @@ async fn main() {
     }
     println!(
         "kith serve RSS after the load: {:.0} MiB",
-        rss_mib(server.child.id())
+        rss_mib(&server.child.id().to_string())
     );
 }

@@ -8,21 +8,14 @@
 
 use std::fmt::Write as _;
 
-/// Escapes text for SVG/XML content and attribute values.
+/// Escapes text for SVG/XML content and attribute values; control characters, which XML
+/// cannot hold, are dropped.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
+    if s.contains(char::is_control) {
+        kith_index::search::escape_html(&s.replace(char::is_control, ""))
+    } else {
+        kith_index::search::escape_html(s)
     }
-    out
 }
 
 /// One bar of a chart.
