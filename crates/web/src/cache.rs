@@ -13,9 +13,10 @@
 //! a conditional request whose `If-None-Match` or `If-Modified-Since` matches is answered
 //! `304 Not Modified` without a body, on a hit and on a miss alike.
 //!
-//! A text body is also kept gzipped, compressed once when a client first accepts gzip
-//! (browsers and feed readers all do), instead of by the compression middleware on every
-//! request: gzipping a hub page costs some forty times what serving it does. The gzipped
+//! A text body is also kept gzipped, compressed once when the entry is made (off the
+//! async threads), instead of by the compression middleware on every request of a client
+//! that accepts gzip, as browsers and feed readers all do: gzipping a hub page costs some
+//! thirty times what serving it does. The gzipped
 //! representation has the weak form of the entry's `ETag` (RFC 9110, 8.8.3.3); every kept
 //! text response says `Vary: Accept-Encoding`.
 //!
@@ -36,7 +37,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Longest an entry is served while its versions still match.
@@ -78,10 +79,8 @@ struct Entry {
     made: Instant,
     headers: HeaderMap,
     body: Bytes,
-    /// Whether the body is text worth gzipping.
-    compressible: bool,
-    /// The body gzipped, made when first asked for; `None` when that is no smaller.
-    gzip: OnceLock<Option<Bytes>>,
+    /// The body gzipped: `None` unless it is text that gzip makes smaller.
+    gzip: Option<Bytes>,
     /// Where [`revalidate`] records the 304s it answers: the latency histogram of this
     /// route's 304s, the one the latency middleware would use.
     revalidated: Option<prometheus_client::metrics::histogram::Histogram>,
@@ -92,20 +91,16 @@ impl Entry {
     fn fresh(&self, version: u64) -> bool {
         self.version == version && self.made.elapsed() < MAX_AGE
     }
+}
 
-    /// The body gzipped, compressed on the first call; `None` when it would be no smaller.
-    fn gzipped(&self) -> Option<&Bytes> {
-        self.gzip
-            .get_or_init(|| {
-                let mut z = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(self.body.len() / 4),
-                    flate2::Compression::default(),
-                );
-                let out = z.write_all(&self.body).and_then(|()| z.finish()).ok()?;
-                (out.len() < self.body.len()).then(|| Bytes::from(out))
-            })
-            .as_ref()
-    }
+/// `body` gzipped, if that makes it smaller.
+fn gzip(body: &[u8]) -> Option<Bytes> {
+    let mut z = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::default(),
+    );
+    let out = z.write_all(body).and_then(|()| z.finish()).ok()?;
+    (out.len() < body.len()).then(|| Bytes::from(out))
 }
 
 /// Whether a response of this type and size is worth compressing: text, markup and data
@@ -181,9 +176,7 @@ struct BodyWeight;
 
 impl quick_cache::Weighter<String, Arc<Entry>> for BodyWeight {
     fn weight(&self, key: &String, e: &Arc<Entry>) -> u64 {
-        // Text gzips to about a fifth; the gzipped body is made after the entry is
-        // weighed, so it is counted ahead.
-        let gzip = if e.compressible { e.body.len() / 4 } else { 0 };
+        let gzip = e.gzip.as_ref().map_or(0, Bytes::len);
         (key.len() + e.body.len() + gzip + 256) as u64
     }
 }
@@ -266,7 +259,7 @@ pub async fn revalidate(State(state): State<AppState>, req: Request, next: Next)
     }
     match state.cache.entries.get(key) {
         Some(e) if e.fresh(version(&state)) && not_modified(&e, &Conditions::of(req.headers())) => {
-            let gzip = e.compressible && accepts_gzip(req.headers());
+            let gzip = e.gzip.is_some() && accepts_gzip(req.headers());
             let response = not_modified_response(&e, gzip);
             if let Some(h) = &e.revalidated {
                 h.observe(started.elapsed().as_secs_f64());
@@ -341,8 +334,16 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             headers.insert(header::ETAG, v);
         }
     }
-    let compressible = compressible(&headers, body.len());
-    if compressible {
+    let gzip = if compressible(&headers, body.len()) {
+        let body = body.clone();
+        tokio::task::spawn_blocking(move || gzip(&body))
+            .await
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    if gzip.is_some() {
         let varies = headers.get_all(header::VARY).iter().any(|v| {
             v.to_str().is_ok_and(|v| {
                 v.split(',')
@@ -358,8 +359,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         made: Instant::now(),
         headers,
         body,
-        compressible,
-        gzip: OnceLock::new(),
+        gzip,
         revalidated: route.map(|r| {
             state
                 .metrics
@@ -373,25 +373,15 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 /// The entry as a response to a request with these headers: 304 when its conditions
 /// match, else 200 with the body.
 fn respond(e: &Entry, request: &Conditions) -> Response {
-    let gzip = e.compressible && request.accepts_gzip;
+    let gzip = e.gzip.as_ref().filter(|_| request.accepts_gzip);
     if not_modified(e, request) {
-        return not_modified_response(e, gzip);
+        return not_modified_response(e, gzip.is_some());
     }
-    let mut r = match e.gzipped().filter(|_| gzip) {
-        Some(z) => {
-            let mut r = Response::new(Body::from(z.clone()));
-            *r.headers_mut() = e.headers.clone();
-            r.headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            r
-        }
-        None => {
-            let mut r = Response::new(Body::from(e.body.clone()));
-            *r.headers_mut() = e.headers.clone();
-            r
-        }
-    };
-    if gzip {
+    let mut r = Response::new(Body::from(gzip.unwrap_or(&e.body).clone()));
+    *r.headers_mut() = e.headers.clone();
+    if gzip.is_some() {
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         weaken_etag(r.headers_mut());
     }
     r.extensions_mut().insert(FromCache);
@@ -485,8 +475,7 @@ mod tests {
             made: Instant::now(),
             headers,
             body: Bytes::from_static(b"page"),
-            compressible: false,
-            gzip: OnceLock::new(),
+            gzip: None,
             revalidated: None,
         }
     }
@@ -605,21 +594,13 @@ mod tests {
         assert!(!compressible(&HeaderMap::new(), 4096));
 
         let page = "<li>a post about rust</li>".repeat(200);
-        let mut e = entry("\"abc\"", None);
-        e.body = Bytes::from(page.clone());
-        e.compressible = true;
-        let z = e.gzipped().unwrap().clone();
+        let z = gzip(page.as_bytes()).unwrap();
         assert!(z.len() < page.len() / 10);
         let mut out = String::new();
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut out).unwrap();
         assert_eq!(out, page);
-        // Made once.
-        assert_eq!(e.gzipped().unwrap().as_ptr(), z.as_ptr());
-
         // What gzip cannot shrink is sent as it is.
-        let mut tiny = entry("\"t\"", None);
-        tiny.body = Bytes::from_static(b"<p>x</p>");
-        assert!(tiny.gzipped().is_none());
+        assert!(gzip(b"<p>x</p>").is_none());
     }
 
     #[test]
