@@ -567,6 +567,20 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
         assert_eq!(again.status(), 304, "{path}");
         assert_eq!(again.headers()["etag"].to_str().unwrap(), weak);
     }
+    // A HEAD is answered as the GET would be, without the body.
+    let head = reqwest::Client::new()
+        .head(format!("{base}/about"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    let about = get(&base, "/about").await;
+    assert_eq!(head.headers()["etag"], about.headers()["etag"]);
+    assert_eq!(
+        head.headers()["content-type"],
+        about.headers()["content-type"]
+    );
+    assert!(head.bytes().await.unwrap().is_empty());
     // Refused gzip (q=0) or no Accept-Encoding: the page as it is.
     for accept in [Some("gzip;q=0, identity"), None] {
         let headers: Vec<(&str, &str)> =

@@ -230,6 +230,10 @@ fn version(state: &AppState) -> u64 {
     h.finish()
 }
 
+fn is_get_or_head(m: &Method) -> bool {
+    m == Method::GET || m == Method::HEAD
+}
+
 /// A hub address the curator's live rules now send elsewhere: its handler redirects, and
 /// what was kept for the address before the rules changed must not be served.
 fn redirected(state: &AppState, path: &str) -> bool {
@@ -246,7 +250,7 @@ fn redirected(state: &AppState, path: &str) -> bool {
 /// a miss or a stale entry included, goes on to the full stack, never waiting here.
 pub async fn revalidate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    if req.method() != Method::GET
+    if !is_get_or_head(req.method())
         || !(req.headers().contains_key(header::IF_NONE_MATCH)
             || req.headers().contains_key(header::IF_MODIFIED_SINCE))
     {
@@ -271,10 +275,13 @@ pub async fn revalidate(State(state): State<AppState>, req: Request, next: Next)
 }
 
 /// The middleware: answers from the cache, or runs the handler and keeps its answer.
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::GET || !cacheable(req.uri().path()) {
+pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if !is_get_or_head(req.method()) || !cacheable(req.uri().path()) {
         return next.run(req).await;
     }
+    // A HEAD is answered from the GET's page (the router sends no body for a HEAD), and
+    // makes that page when it is missing: a HEAD costs no more than a GET.
+    *req.method_mut() = Method::GET;
     let key = req
         .uri()
         .path_and_query()
