@@ -49,6 +49,11 @@ const MAX_WAIT: Duration = Duration::from_secs(5);
 /// Bytes of bodies kept (the least recently used go first).
 const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Parts the cache is split into (each locked on its own). An entry may weigh at most
+/// about a part's share of [`CAPACITY_BYTES`], so the parts are few enough that a
+/// [`MAX_BODY`] page and its gzipped copy fit in one, whatever the number of cores.
+const SHARDS: usize = 4;
+
 /// The largest body kept; a bigger response is served without being kept.
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
@@ -75,6 +80,8 @@ const ON_NOT_MODIFIED: [header::HeaderName; 4] = [
 
 #[derive(Debug)]
 struct Entry {
+    /// 200, or 404 (an unknown hub is as costly to look up as a known one is to show).
+    status: StatusCode,
     version: u64,
     made: Instant,
     headers: HeaderMap,
@@ -99,7 +106,8 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
         Vec::with_capacity(body.len() / 4),
         flate2::Compression::default(),
     );
-    let out = z.write_all(body).and_then(|()| z.finish()).ok()?;
+    let mut out = z.write_all(body).and_then(|()| z.finish()).ok()?;
+    out.shrink_to_fit();
     (out.len() < body.len()).then(|| Bytes::from(out))
 }
 
@@ -199,10 +207,17 @@ impl std::fmt::Debug for ResponseCache {
 impl Default for ResponseCache {
     fn default() -> Self {
         Self {
-            entries: Arc::new(quick_cache::sync::Cache::with_weighter(
-                4_096,
-                CAPACITY_BYTES,
+            entries: Arc::new(quick_cache::sync::Cache::with_options(
+                #[allow(clippy::expect_used)]
+                quick_cache::OptionsBuilder::new()
+                    .estimated_items_capacity(4_096)
+                    .weight_capacity(CAPACITY_BYTES)
+                    .shards(SHARDS)
+                    .build()
+                    .expect("constant cache options are valid"),
                 BodyWeight,
+                quick_cache::DefaultHashBuilder::default(),
+                quick_cache::sync::DefaultLifecycle::default(),
             )),
         }
     }
@@ -311,8 +326,23 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             }
         }
     };
+    // The page is made whole, for every client: the request's own conditions are
+    // answered from the entry.
+    for name in [
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+        header::IF_MATCH,
+        header::IF_UNMODIFIED_SINCE,
+        header::IF_RANGE,
+        header::RANGE,
+    ] {
+        req.headers_mut().remove(name);
+    }
     let response = next.run(req).await;
-    if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
+    let status = response.status();
+    if !matches!(status, StatusCode::OK | StatusCode::NOT_FOUND)
+        || response.headers().contains_key(header::SET_COOKIE)
+    {
         return response;
     }
     // Only whole bodies of known, moderate size (not streams) are kept.
@@ -322,7 +352,8 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     }
     let (parts, body) = response.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
+        // A copy holds no spare capacity beyond what the entry is weighed by.
+        Ok(b) => Bytes::copy_from_slice(&b),
         Err(e) => {
             tracing::error!(path = %key, error = %e, "reading a response body failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -330,11 +361,11 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     };
     let mut headers = HeaderMap::new();
     for name in KEPT {
-        if let Some(v) = parts.headers.get(&name) {
-            headers.insert(name, v.clone());
+        for v in parts.headers.get_all(&name) {
+            headers.append(name.clone(), v.clone());
         }
     }
-    if !headers.contains_key(header::ETAG) {
+    if status == StatusCode::OK && !headers.contains_key(header::ETAG) {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         body.hash(&mut h);
         if let Ok(v) = HeaderValue::from_str(&format!("\"{:016x}\"", h.finish())) {
@@ -362,6 +393,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         }
     }
     let entry = Arc::new(Entry {
+        status,
         version,
         made: Instant::now(),
         headers,
@@ -385,6 +417,7 @@ fn respond(e: &Entry, request: &Conditions) -> Response {
         return not_modified_response(e, gzip.is_some());
     }
     let mut r = Response::new(Body::from(gzip.unwrap_or(&e.body).clone()));
+    *r.status_mut() = e.status;
     *r.headers_mut() = e.headers.clone();
     if gzip.is_some() {
         r.headers_mut()
@@ -400,10 +433,18 @@ fn respond(e: &Entry, request: &Conditions) -> Response {
 fn not_modified_response(e: &Entry, gzip: bool) -> Response {
     let mut r = StatusCode::NOT_MODIFIED.into_response();
     for name in ON_NOT_MODIFIED {
-        if let Some(v) = e.headers.get(&name) {
-            r.headers_mut().insert(name, v.clone());
+        for v in e.headers.get_all(&name) {
+            r.headers_mut().append(name.clone(), v.clone());
         }
     }
+    // A 304 may only say the length a 200 would have sent (RFC 9110, 8.6); without it,
+    // the router would say 0. (hyper leaves it out over HTTP/1.1 either way.)
+    let length = match (gzip, &e.gzip) {
+        (true, Some(z)) => z.len(),
+        _ => e.body.len(),
+    };
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     if gzip {
         weaken_etag(r.headers_mut());
     }
@@ -445,6 +486,9 @@ impl Conditions {
 
 /// RFC 9110, 13.1: `If-None-Match` decides when present; else `If-Modified-Since`.
 fn not_modified(e: &Entry, request: &Conditions) -> bool {
+    if e.status != StatusCode::OK {
+        return false;
+    }
     if let Some(inm) = &request.if_none_match {
         let Some(etag) = e.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) else {
             return false;
@@ -478,6 +522,7 @@ mod tests {
             headers.insert(header::LAST_MODIFIED, HeaderValue::from_str(lm).unwrap());
         }
         Entry {
+            status: StatusCode::OK,
             version: 0,
             made: Instant::now(),
             headers,
@@ -608,6 +653,18 @@ mod tests {
         assert_eq!(out, page);
         // What gzip cannot shrink is sent as it is.
         assert!(gzip(b"<p>x</p>").is_none());
+    }
+
+    #[test]
+    fn the_largest_page_kept_fits_with_its_gzipped_copy() {
+        let cache = ResponseCache::default();
+        let mut e = entry("\"big\"", None);
+        e.body = Bytes::from(vec![b'x'; MAX_BODY]);
+        // The worst case: gzip saved one byte.
+        e.gzip = Some(Bytes::from(vec![b'z'; MAX_BODY - 1]));
+        let key = format!("/hubs/{}", "t".repeat(2_000));
+        cache.entries.insert(key.clone(), Arc::new(e));
+        assert!(cache.entries.get(&key).is_some());
     }
 
     #[test]
