@@ -11,6 +11,7 @@ use whatlang::Lang;
 /// `-ed`, `-ing`) are added by [`inflect`]; irregular forms are listed with them.
 pub(crate) const ENGLISH_VERBS: &str = "
 accept achieve acquire adopt affect agree allege allow alter analyse analyze announce apply
+approach
 arise arrive assess assign assume attain attempt avoid become began begin begun believe
 belong bring brought carry cause choose chose chosen claim combine compare comprise conclude
 conduct confirm consider consist constitute construct contain continue contribute
@@ -22,8 +23,8 @@ improve include incorporate indicate induce involve kept led leave left maintain
 mention minimize modify motivate obtain occur outperform perform permit possess predict
 prefer prepare prevent produce propose prove pursue raise realize receive recognize reduce
 refer reflect regard relate rely remain remove render replace represent require resolve
-respond reveal rose satisfy seek sought suffer suggest suppose took undergo underwent utilise
-utilize validate vary verify
+respond reveal rose satisfy seek sought spend spent suffer suggest suppose tell told took
+undergo underwent utilise utilize validate vary verify
 ";
 
 /// `-s`, `-ed` and `-ing` forms of a regular verb, with the usual spelling changes
@@ -144,7 +145,7 @@ respectively right
 
 said same saw say saying says second secondly see seeing seem seemed seeming seems seen
 self selves sensible sent serious seriously seven several shall shan't she she'd she'll
-she's should shouldn't show showed shown shows since six so some somebody somehow someone
+she's should shouldn't show showed shown shows simple since six so some somebody somehow someone
 something sometime sometimes somewhat somewhere soon sorry specified specify specifying
 still stuff sub such sup sure
 

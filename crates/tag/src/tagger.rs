@@ -515,6 +515,27 @@ mod tests {
         together make the borrow checker precise.";
 
     #[test]
+    fn the_words_that_glue_a_blog_post_together_are_not_tags() {
+        let t = tagger("");
+        let d = tags_of(
+            &t,
+            "What nobody tells you about DNS records",
+            "I spent a whole weekend cleaning up DNS records, and it was time well spent. \
+             My setup is simple: a bit of Terraform. I tried three ways before settling on \
+             the approach below. Once I had DNS records in place, the simple approach worked \
+             and nobody tells you that. I spent less time on Terraform than on DNS records.",
+            &[],
+            None,
+        );
+        let n = names(&d);
+        assert_eq!(n[0], "dns-records", "{n:?}");
+        assert!(n.contains(&"terraform"), "{n:?}");
+        for glue in ["spent", "tells", "simple", "approach", "simple-approach"] {
+            assert!(!n.contains(&glue), "{glue} in {n:?}");
+        }
+    }
+
+    #[test]
     fn author_categories_come_first_and_are_explained() {
         let t = tagger("");
         let d = tags_of(
