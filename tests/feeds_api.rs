@@ -176,7 +176,13 @@ async fn feeds_api_and_operations_on_a_crawled_site() {
     assert_eq!(ready["ready"], true, "{ready}");
     assert_eq!(ready["hubs_computed"], true);
     // The pinger's first look only notes where each feed stands.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_for("the websub pinger's first look", 60, async || {
+        let text = f.get("/metrics").await.text().await.unwrap();
+        text.lines()
+            .filter_map(|l| l.strip_prefix("kith_websub_scans_total "))
+            .any(|n| n.trim().parse::<f64>().is_ok_and(|n| n >= 1.0))
+    })
+    .await;
     assert!(
         pings.urls().is_empty(),
         "pinged before any change: {:?}",
@@ -535,6 +541,15 @@ async fn feeds_api_and_operations_on_a_crawled_site() {
     assert_eq!(
         sample("kith_feeds", ("health", "ok")),
         Some(sphere.len() as f64)
+    );
+    // The pings the hub received above, counted.
+    assert!(
+        sample("kith_websub_pings_total", ("outcome", "sent")).is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample("kith_websub_pings_total", ("outcome", "failed")),
+        Some(0.0)
     );
     // Routes are labelled by their pattern, not the URL asked for.
     assert!(text.contains("route=\"/hubs/{tag}/feed.atom\""), "{text}");

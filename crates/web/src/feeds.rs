@@ -922,15 +922,22 @@ pub fn spawn_websub_pinger(state: &AppState) {
                 }
                 for format in Format::ALL {
                     let url = format!("{public}{}", scope.file_path(format.file()));
-                    publish(&client, &hub, &url).await;
+                    let outcome = publish(&client, &hub, &url).await;
+                    if let Some(metrics) = alive.upgrade() {
+                        metrics.websub_pinged(outcome);
+                    }
                 }
+            }
+            if let Some(metrics) = alive.upgrade() {
+                metrics.websub_scanned();
             }
         }
     });
 }
 
-/// Tells the hub that `url` has new content (the de facto WebSub publish request).
-async fn publish(client: &reqwest::Client, hub: &str, url: &str) {
+/// Tells the hub that `url` has new content (the de facto WebSub publish request), and
+/// says how that went: `sent`, `refused` or `failed`.
+async fn publish(client: &reqwest::Client, hub: &str, url: &str) -> &'static str {
     let sent = client
         .post(hub)
         .form(&[("hub.mode", "publish"), ("hub.url", url)])
@@ -939,14 +946,21 @@ async fn publish(client: &reqwest::Client, hub: &str, url: &str) {
     match sent {
         Ok(r) if r.status().is_success() => {
             tracing::info!(hub, url, status = r.status().as_u16(), "websub hub pinged");
+            "sent"
         }
-        Ok(r) => tracing::warn!(
-            hub,
-            url,
-            status = r.status().as_u16(),
-            "websub hub refused a ping"
-        ),
-        Err(e) => tracing::warn!(hub, url, error = %e, "websub hub not reached"),
+        Ok(r) => {
+            tracing::warn!(
+                hub,
+                url,
+                status = r.status().as_u16(),
+                "websub hub refused a ping"
+            );
+            "refused"
+        }
+        Err(e) => {
+            tracing::warn!(hub, url, error = %e, "websub hub not reached");
+            "failed"
+        }
     }
 }
 

@@ -1,8 +1,11 @@
 //! Operations: `/metrics` (Prometheus) and `/readyz`.
 //!
-//! Three kinds of figures:
+//! Four kinds of figures:
 //! - request latency by route, recorded by the [`track`] middleware under the route's
-//!   *pattern* (`/hubs/{tag}`), never the raw URL, so the label set stays bounded;
+//!   *pattern* (`/hubs/{tag}`), never the raw URL, so the label set stays bounded (a 304
+//!   answered by the cache in front of that middleware is recorded by the cache, under
+//!   the same labels);
+//! - the WebSub pinger's looks over the feeds and its publish pings by outcome;
 //! - crawl counters (polls by outcome, posts ingested), incremented by the crawl pipeline
 //!   through [`record_poll`]: process-wide, like a default registry, because the pipeline
 //!   and the web state are wired separately in the binary;
@@ -100,6 +103,8 @@ pub struct Metrics {
     posts: Gauge,
     index_lag: Gauge<f64, AtomicU64>,
     index_docs: Gauge,
+    websub_scans: Counter,
+    websub_pings: Family<OutcomeLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -166,6 +171,25 @@ impl Metrics {
             "Posts in the search index",
             index_docs.clone(),
         );
+        let websub_scans = Counter::default();
+        registry.register(
+            "websub_scans",
+            "Looks of the WebSub pinger over the site's feeds for new entries",
+            websub_scans.clone(),
+        );
+        let websub_pings = Family::<OutcomeLabels, Counter>::default();
+        for outcome in ["sent", "refused", "failed"] {
+            websub_pings
+                .get_or_create(&OutcomeLabels {
+                    outcome: outcome.into(),
+                })
+                .inc_by(0);
+        }
+        registry.register(
+            "websub_pings",
+            "Publish pings to the configured WebSub hub, by outcome (sent, refused, failed)",
+            websub_pings.clone(),
+        );
         Self {
             registry,
             latency,
@@ -174,7 +198,23 @@ impl Metrics {
             posts,
             index_lag,
             index_docs,
+            websub_scans,
+            websub_pings,
         }
+    }
+
+    /// The WebSub pinger finished a look over the feeds.
+    pub(crate) fn websub_scanned(&self) {
+        self.websub_scans.inc();
+    }
+
+    /// A publish ping ended so: `sent`, `refused` or `failed`.
+    pub(crate) fn websub_pinged(&self, outcome: &str) {
+        self.websub_pings
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
