@@ -619,6 +619,14 @@ async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
     assert_eq!(blog.headers()["content-encoding"], "gzip");
     assert!(gunzip(&blog.bytes().await.unwrap()).contains("<html"));
     // Another reader's validator does not match.
+    // A tracking parameter the page ignores shares its entry: the same validator.
+    let tracked = get_with(
+        &base,
+        "/?utm_source=feed",
+        &[gzip, ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(tracked.status(), 304);
     let other = get_with(&base, "/", &[gzip, ("if-none-match", "\"someone-else\"")]).await;
     assert_eq!(other.status(), 200);
 

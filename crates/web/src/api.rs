@@ -362,6 +362,8 @@ async fn hub(State(state): State<AppState>, Path(tag): Path<String>) -> Result<R
     Ok(Json(body).into_response())
 }
 
+/// Read by cached responses: a field added here must be added to the cache's
+/// `KEYED_PARAMS`.
 #[derive(Debug, Deserialize)]
 struct PageParams {
     before: Option<String>,

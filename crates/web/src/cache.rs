@@ -245,6 +245,35 @@ fn version(state: &AppState) -> u64 {
     h.finish()
 }
 
+/// Query parameters the cacheable pages read: a river's cursor, the API's page size. Every
+/// parameter a cacheable page reads must be listed here. The others (`utm_source` and the
+/// like), which those pages ignore, are left out of an entry's key, so that such links
+/// share the page instead of each making and keeping a copy.
+const KEYED_PARAMS: [&str; 2] = ["before", "limit"];
+
+/// The key of a request's entry: its path, and the [`KEYED_PARAMS`] of its query in a
+/// fixed order. A parameter's name is compared as the handlers read it (`+` a space,
+/// `%xx` decoded), so `?befor%65=…` is keyed as the cursor it is.
+fn cache_key(uri: &axum::http::Uri) -> std::borrow::Cow<'_, str> {
+    let path = uri.path();
+    let Some(query) = uri.query() else {
+        return path.into();
+    };
+    let mut kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default().replace('+', " ");
+            let name = percent_encoding::percent_decode_str(&name).decode_utf8_lossy();
+            KEYED_PARAMS.contains(&name.as_ref())
+        })
+        .collect();
+    if kept.is_empty() {
+        return path.into();
+    }
+    kept.sort_unstable();
+    format!("{path}?{}", kept.join("&")).into()
+}
+
 fn is_get_or_head(m: &Method) -> bool {
     m == Method::GET || m == Method::HEAD
 }
@@ -272,11 +301,10 @@ pub async fn revalidate(State(state): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     }
     let path = req.uri().path();
-    let key = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
     if !cacheable(path) || redirected(&state, path) {
         return next.run(req).await;
     }
-    match state.cache.entries.get(key) {
+    match state.cache.entries.get(cache_key(req.uri()).as_ref()) {
         Some(e) if e.fresh(version(&state)) && not_modified(&e, &Conditions::of(req.headers())) => {
             let gzip = e.gzip.is_some() && accepts_gzip(req.headers());
             let response = not_modified_response(&e, gzip);
@@ -297,10 +325,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     // A HEAD is answered from the GET's page (the router sends no body for a HEAD), and
     // makes that page when it is missing: a HEAD costs no more than a GET.
     *req.method_mut() = Method::GET;
-    let key = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
+    let key = cache_key(req.uri()).into_owned();
     if redirected(&state, req.uri().path()) {
         return next.run(req).await;
     }
@@ -675,6 +700,27 @@ mod tests {
         assert_eq!(h[header::ETAG], "W/\"abc\"");
         weaken_etag(&mut h);
         assert_eq!(h[header::ETAG], "W/\"abc\"");
+    }
+
+    #[test]
+    fn keys_keep_the_parameters_pages_read_and_only_those() {
+        let key = |u: &str| cache_key(&u.parse().unwrap()).into_owned();
+        assert_eq!(key("/hubs/rust"), "/hubs/rust");
+        assert_eq!(key("/?utm_source=feed&x=1"), "/");
+        assert_eq!(
+            key("/hubs/rust?utm_source=a&before=c1"),
+            "/hubs/rust?before=c1"
+        );
+        assert_eq!(
+            key("/api/v1/hubs/rust/posts?limit=5&before=c1"),
+            key("/api/v1/hubs/rust/posts?before=c1&limit=5")
+        );
+        // Names are compared decoded, as the handlers read them: a cursor spelled
+        // otherwise is still a cursor, and never shares the first page's entry.
+        assert_eq!(key("/hubs/rust?befor%65=c2"), "/hubs/rust?befor%65=c2");
+        assert_eq!(key("/hubs/rust?before+=c2"), "/hubs/rust");
+        assert_ne!(key("/hubs/rust?before=c1"), key("/hubs/rust?before=c2"));
+        assert_ne!(key("/hubs/rust?before=c1"), key("/hubs/rust"));
     }
 
     #[test]

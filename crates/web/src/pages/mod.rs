@@ -69,6 +69,7 @@ fn page_with(html: String, cache: &'static str) -> Response {
     r
 }
 
+/// Read by cached pages: a field added here must be added to the cache's `KEYED_PARAMS`.
 #[derive(Debug, Deserialize)]
 pub struct RiverParams {
     /// Keyset cursor of the last post on the previous page.
