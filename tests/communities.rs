@@ -27,12 +27,7 @@ async fn hubs_and_communities_of_a_crawled_blogosphere() {
     empty.ok();
     assert!(empty.stdout.contains("No hubs yet"), "{}", empty.stdout);
 
-    let opml = site.path().join("sphere.opml");
-    std::fs::write(&opml, sphere.opml()).unwrap();
-    site.kith(&["opml", "import", opml.to_str().unwrap()])
-        .await
-        .ok();
-    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    site.import_and_crawl(&sphere).await;
 
     let hubs = json(&site.kith(&["hubs", "--json"]).await);
     let hubs = hubs.as_array().unwrap();

@@ -152,12 +152,7 @@ async fn feeds_api_and_operations_on_a_crawled_site() {
         "{TEST_CONFIG}[web]\npublic_url = \"{base}/\"\nwebsub_hub = \"{hub_url}\"\n\
          [communities]\nrecompute_secs = 1\n"
     ));
-    let opml_path = site.path().join("sphere.opml");
-    std::fs::write(&opml_path, sphere.opml()).unwrap();
-    site.kith(&["opml", "import", opml_path.to_str().unwrap()])
-        .await
-        .ok();
-    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    site.import_and_crawl(&sphere).await;
 
     let app = kith::App::open(site.config()).await.unwrap();
     let stop = CancellationToken::new();

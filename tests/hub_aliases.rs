@@ -43,12 +43,7 @@ async fn aliased_and_merged_tags_redirect_to_their_hub_under_the_live_rules() {
         "tags_file = {:?}\n{TEST_CONFIG}[communities]\nrecompute_secs = 1\n",
         rules.to_str().unwrap()
     ));
-    let opml = site.path().join("sphere.opml");
-    std::fs::write(&opml, sphere.opml()).unwrap();
-    site.kith(&["opml", "import", opml.to_str().unwrap()])
-        .await
-        .ok();
-    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    site.import_and_crawl(&sphere).await;
     let served = Served::start(&site).await;
     let base = served.base.clone();
 

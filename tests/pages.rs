@@ -69,12 +69,7 @@ async fn exchanges_between_blogs(site: &Site) -> Vec<Exchange> {
 async fn hub_community_and_blog_pages_of_a_crawled_blogosphere() {
     let sphere = blogosphere(60, 11).await;
     let site = Site::new(&config());
-    let opml = site.path().join("sphere.opml");
-    std::fs::write(&opml, sphere.opml()).unwrap();
-    site.kith(&["opml", "import", opml.to_str().unwrap()])
-        .await
-        .ok();
-    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    site.import_and_crawl(&sphere).await;
     let served = Served::start(&site).await;
     let base = served.base.clone();
 
@@ -498,12 +493,7 @@ async fn a_pending_blog_shows_how_to_verify_it_instead_of_posts() {
 async fn cached_pages_answer_304_and_show_new_posts_after_a_crawl() {
     let sphere = blogosphere(8, 29).await;
     let site = Site::new(&config());
-    let opml = site.path().join("sphere.opml");
-    std::fs::write(&opml, sphere.opml()).unwrap();
-    site.kith(&["opml", "import", opml.to_str().unwrap()])
-        .await
-        .ok();
-    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    site.import_and_crawl(&sphere).await;
     let served = Served::start(&site).await;
     let base = served.base.clone();
     page_when(&served.base, "/", |d| {

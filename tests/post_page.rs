@@ -11,12 +11,7 @@ use scraper::Html;
 async fn a_post_page_shows_the_post_its_tags_and_why_its_hubs_and_its_conversation() {
     let sphere = blogosphere(40, 23).await;
     let site = Site::new(&format!("{TEST_CONFIG}[communities]\nrecompute_secs = 1\n"));
-    let opml = site.path().join("sphere.opml");
-    std::fs::write(&opml, sphere.opml()).unwrap();
-    site.kith(&["opml", "import", opml.to_str().unwrap()])
-        .await
-        .ok();
-    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    site.import_and_crawl(&sphere).await;
     let store = SqliteStore::open(site.config().database_path())
         .await
         .unwrap();

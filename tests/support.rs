@@ -42,6 +42,17 @@ impl Site {
         c
     }
 
+    /// Registers every blog of `sphere` (`kith opml import` of its blogroll) and crawls
+    /// them all once (`kith crawl --once --all`), as a person setting up a site would.
+    pub async fn import_and_crawl(&self, sphere: &Blogosphere) {
+        let opml = self.path().join("sphere.opml");
+        std::fs::write(&opml, sphere.opml()).unwrap();
+        self.kith(&["opml", "import", opml.to_str().unwrap()])
+            .await
+            .ok();
+        self.kith(&["crawl", "--once", "--all"]).await.ok();
+    }
+
     /// Runs `kith ARGS` in the site's directory (so its kith.toml is the default config).
     pub async fn kith(&self, args: &[&str]) -> Run {
         run_kith(self.path(), args, &[]).await

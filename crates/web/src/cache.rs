@@ -16,9 +16,9 @@
 //! A text body is also kept gzipped, compressed once when the entry is made (off the
 //! async threads), instead of by the compression middleware on every request of a client
 //! that accepts gzip, as browsers and feed readers all do: gzipping a hub page costs some
-//! thirty times what serving it does. The gzipped
-//! representation has the weak form of the entry's `ETag` (RFC 9110, 8.8.3.3); every kept
-//! text response says `Vary: Accept-Encoding`.
+//! thirty times what serving it does. The gzipped representation has the weak form of
+//! the entry's `ETag` (RFC 9110, 8.8.3.3); every kept text response says
+//! `Vary: Accept-Encoding`.
 //!
 //! Two middlewares share the cache:
 //! - [`layer`], innermost, answers from the cache or runs the handler and keeps its
@@ -304,10 +304,10 @@ pub async fn revalidate(State(state): State<AppState>, req: Request, next: Next)
     if !cacheable(path) || redirected(&state, path) {
         return next.run(req).await;
     }
+    let conditions = Conditions::of(req.headers());
     match state.cache.entries.get(cache_key(req.uri()).as_ref()) {
-        Some(e) if e.fresh(version(&state)) && not_modified(&e, &Conditions::of(req.headers())) => {
-            let gzip = e.gzip.is_some() && accepts_gzip(req.headers());
-            let response = not_modified_response(&e, gzip);
+        Some(e) if e.fresh(version(&state)) && not_modified(&e, &conditions) => {
+            let response = not_modified_response(&e, e.gzip.is_some() && conditions.accepts_gzip);
             if let Some(h) = &e.revalidated {
                 h.observe(started.elapsed().as_secs_f64());
             }

@@ -218,7 +218,13 @@ impl Metrics {
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        self.latency(method, route, status).observe(seconds);
+        self.latency
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .observe(seconds);
     }
 
     /// The latency histogram of one (method, route pattern, status), to keep and observe
