@@ -1,6 +1,6 @@
 //! The pages in a real browser: headless Debian chromium, driven by playwright-core
 //! (`tests/browser/run.mjs`), against a real server holding a crawled blogosphere. The
-//! script checks what a person sees on the home, hub, blog, community, post, search and
+//! script checks what a person sees on the home, hub, blog, kin (from the blog page), community, post, search and
 //! register pages, saves screenshots to `target/browser-artifacts/` and runs axe-core on
 //! every page.
 //!

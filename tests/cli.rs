@@ -192,6 +192,26 @@ async fn tag_and_rules_check_work_from_the_shell() {
     assert_eq!(tags[0]["source"], "author");
     assert!(tags[0]["reason"].as_str().unwrap().contains("Baking"));
 
+    // --top is honoured above the rules' limit (8 with the default rules): twelve
+    // categories give twelve tags.
+    let cats: Vec<String> = (0..12).map(|i| format!("\"craft{i}\"")).collect();
+    let line = format!(
+        "{{\"id\":8,\"text\":\"Notes.\",\"categories\":[{}]}}\n",
+        cats.join(",")
+    );
+    let line: &'static str = Box::leak(line.into_boxed_str());
+    for (args, want) in [
+        (&["tag", "--jsonl"][..], 8),
+        (&["tag", "--jsonl", "--top", "12"][..], 12),
+        (&["tag", "--jsonl", "--top", "10"][..], 10),
+    ] {
+        let run = run_with_stdin(args, line).await;
+        let v: serde_json::Value = serde_json::from_str(run.ok().stdout.trim()).unwrap();
+        assert_eq!(v["tags"].as_array().unwrap().len(), want, "{args:?}");
+    }
+    let run = run_with_stdin(&["tag", "--jsonl", "--top", "0"], line).await;
+    assert_eq!(run.code, 2, "{run:?}");
+
     let run = run_with_stdin(&["tag", "--jsonl"], "{\"id\":1}\nnot json\n").await;
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("line 1"), "{}", run.stderr);

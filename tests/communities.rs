@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-fn json(run: &crate::support::Run) -> Value {
+pub(crate) fn json(run: &crate::support::Run) -> Value {
     run.ok();
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
 }
@@ -94,9 +94,9 @@ async fn hubs_and_communities_of_a_crawled_blogosphere() {
 }
 
 /// A blogger of the real-world blogosphere corpus.
-struct Blogger {
-    name: String,
-    community: String,
+pub(crate) struct Blogger {
+    pub name: String,
+    pub community: String,
     feed_path: String,
 }
 
@@ -115,41 +115,71 @@ fn corpus_bloggers(dir: &std::path::Path) -> Vec<Blogger> {
         .collect()
 }
 
+/// The labelled blogosphere of the corpus, registered and crawled: every blogger on a
+/// loopback host of their own in `127.{block}.0.0/24`.
+pub(crate) struct CorpusSphere {
+    pub site: Site,
+    pub bloggers: Vec<Blogger>,
+    /// Blogger index by feed URL.
+    pub blogger_of_feed: HashMap<String, usize>,
+    sites: Vec<kith_testkit::StaticSiteHandle>,
+}
+
+impl CorpusSphere {
+    pub(crate) async fn crawl(corpus: &std::path::Path, block: u8) -> CorpusSphere {
+        let dir = corpus.join("blogosphere");
+        let bloggers = corpus_bloggers(&dir);
+        let mut sites = Vec::new();
+        let mut opml = String::from("<opml version=\"2.0\"><body>\n");
+        let mut blogger_of_feed: HashMap<String, usize> = HashMap::new();
+        for (i, b) in bloggers.iter().enumerate() {
+            let ip = Ipv4Addr::new(127, block, 0, u8::try_from(i + 1).unwrap());
+            let site =
+                StaticSite::serve(dir.join("sites").join(&b.name), SocketAddr::from((ip, 0)))
+                    .await
+                    .unwrap();
+            let feed_file = b.feed_path.rsplit('/').next().unwrap();
+            let feed = site.url(&format!("/{feed_file}"));
+            opml.push_str(&format!(
+                "<outline type=\"rss\" text=\"{0}\" xmlUrl=\"{feed}\" htmlUrl=\"{1}\"/>\n",
+                b.name,
+                site.url("/")
+            ));
+            blogger_of_feed.insert(feed, i);
+            sites.push(site);
+        }
+        opml.push_str("</body></opml>\n");
+        let site = Site::new(TEST_CONFIG);
+        let opml_path = site.path().join("corpus.opml");
+        std::fs::write(&opml_path, opml).unwrap();
+        site.kith(&["opml", "import", opml_path.to_str().unwrap()])
+            .await
+            .ok();
+        site.kith(&["crawl", "--once", "--all"]).await.ok();
+        CorpusSphere {
+            site,
+            bloggers,
+            blogger_of_feed,
+            sites,
+        }
+    }
+
+    pub(crate) async fn shutdown(self) {
+        for s in self.sites {
+            s.shutdown().await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn primary_communities_match_the_labelled_blogosphere() {
     let Some(corpus) = std::env::var_os("KITH_CORPUS").map(PathBuf::from) else {
         eprintln!("KITH_CORPUS is not set: skipping the community quality measure");
         return;
     };
-    let dir = corpus.join("blogosphere");
-    let bloggers = corpus_bloggers(&dir);
-    // Every blogger on a host of their own.
-    let mut sites = Vec::new();
-    let mut opml = String::from("<opml version=\"2.0\"><body>\n");
-    let mut blogger_of_feed: HashMap<String, usize> = HashMap::new();
-    for (i, b) in bloggers.iter().enumerate() {
-        let ip = Ipv4Addr::new(127, 61, 0, u8::try_from(i + 1).unwrap());
-        let site = StaticSite::serve(dir.join("sites").join(&b.name), SocketAddr::from((ip, 0)))
-            .await
-            .unwrap();
-        let feed_file = b.feed_path.rsplit('/').next().unwrap();
-        let feed = site.url(&format!("/{feed_file}"));
-        opml.push_str(&format!(
-            "<outline type=\"rss\" text=\"{0}\" xmlUrl=\"{feed}\" htmlUrl=\"{1}\"/>\n",
-            b.name,
-            site.url("/")
-        ));
-        blogger_of_feed.insert(feed, i);
-        sites.push(site);
-    }
-    opml.push_str("</body></opml>\n");
-    let site = Site::new(TEST_CONFIG);
-    let opml_path = site.path().join("corpus.opml");
-    std::fs::write(&opml_path, opml).unwrap();
-    site.kith(&["opml", "import", opml_path.to_str().unwrap()])
-        .await
-        .ok();
-    site.kith(&["crawl", "--once", "--all"]).await.ok();
+    let sphere = CorpusSphere::crawl(&corpus, 61).await;
+    let (site, bloggers, blogger_of_feed) =
+        (&sphere.site, &sphere.bloggers, &sphere.blogger_of_feed);
 
     let blogs = json(&site.kith(&["blogs", "list", "--json"]).await);
     let mut truth = Vec::new();
@@ -187,7 +217,5 @@ async fn primary_communities_match_the_labelled_blogosphere() {
     );
     assert!(nmi >= 0.75, "NMI {nmi:.3} below the floor (measured 0.83)");
     assert!(ari >= 0.5, "ARI {ari:.3} below the floor (measured 0.60)");
-    for s in sites {
-        s.shutdown().await;
-    }
+    sphere.shutdown().await;
 }

@@ -12,6 +12,7 @@ mod crash;
 mod crawl;
 mod feeds_api;
 mod hub_aliases;
+mod kin;
 mod pages;
 mod post_page;
 mod register_web;

@@ -132,6 +132,27 @@ const CHECKS = [
     },
   })),
   {
+    name: 'kin',
+    async run(page, ctx) {
+      // From a blog's "Kindred blogs" section to its kin page (reasons, river, feeds).
+      const blog = ctx.links.blog;
+      if (!blog) return 'skipped: the home page links to no blog page';
+      await visit(page, blog);
+      expect(await page.locator('#kin').count(), `${blog}: no "Kindred blogs" section`);
+      const kinLink = page.locator(`a[href="${blog}/kin"]`).first();
+      if (!(await kinLink.count())) return `skipped: ${blog} has no kin yet`;
+      await Promise.all([page.waitForURL(new RegExp(`${blog}/kin$`)), kinLink.click()]);
+      const h1 = await text(page, 'h1');
+      expect(h1 && h1.startsWith('People who write about'), `kin: heading ${h1}`);
+      const kin = await page.locator('.kin > li').count();
+      expect(kin > 0, 'kin: no kindred blogs listed');
+      expect(await page.locator('.kin-why').count() === kin, 'kin: a kin without its reasons');
+      expect(await page.locator('link[rel="alternate"][href$="/kin/feed.atom"]').count(), 'kin: no Atom feed link');
+      await ctx.snap(page, 'kin');
+      return `${blog}/kin: ${kin} kindred blogs`;
+    },
+  },
+  {
     name: 'search',
     async run(page, ctx) {
       const word = plan.search_word;

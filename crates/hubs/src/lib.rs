@@ -14,7 +14,9 @@
 //!   **primary community** is where their posts concentrate;
 //! - **conversations**: each hub's newest exchanges between blogs (a post linking to another
 //!   blog's post, either of them carrying the hub's tag), from the store's [`TaggedReply`]s
-//!   ([`Snapshot::set_conversations`]), so a hub page asks the store nothing for them.
+//!   ([`Snapshot::set_conversations`]), so a hub page asks the store nothing for them;
+//! - **kin** ([`kin`]): each blogger's kindred blogs, by their tag profiles and the links
+//!   between them, each with its reasons.
 //!
 //! The computation is pure and deterministic: two web nodes computing from the same store
 //! show the same hubs and communities.
@@ -22,13 +24,16 @@
 //! ## Layout
 //! - [`roles`] — core / active / peripheral.
 //! - [`communities`] — the hub graph, Leiden, community members.
+//! - [`kin`] — kindred blogs: tag profiles, an inverted index, reasons.
 //! - [`metrics`] — NMI and adjusted Rand index, to measure communities against labels.
 
 pub mod communities;
+pub mod kin;
 pub mod metrics;
 pub mod roles;
 
 pub use communities::{BlogCommunities, Community, CommunityMember, CommunityParams};
+pub use kin::{BlogKin, Kin, KinIndex, KinParams};
 pub use roles::{Role, RoleParams};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -59,6 +64,7 @@ pub struct Params {
     pub community: CommunityParams,
     /// Conversations kept per hub ([`Snapshot::set_conversations`]).
     pub conversations: usize,
+    pub kin: KinParams,
 }
 
 impl Default for Params {
@@ -74,6 +80,7 @@ impl Default for Params {
             rising_min_growth: 1.5,
             community: CommunityParams::default(),
             conversations: 8,
+            kin: KinParams::default(),
         }
     }
 }
@@ -196,6 +203,11 @@ pub struct Snapshot {
     pub communities: Vec<Community>,
     /// Each blogger's communities, primary first.
     pub blogs: BTreeMap<BlogId, BlogCommunities>,
+    /// Each public blogger's kindred blogs.
+    pub kin: BTreeMap<BlogId, BlogKin>,
+    /// The tag profiles the kin came from, to match a blog that is not public yet.
+    #[serde(skip)]
+    pub kin_index: KinIndex,
     #[serde(skip)]
     by_tag: HashMap<String, usize>,
 }
@@ -264,6 +276,17 @@ impl Snapshot {
 
     pub fn community(&self, id: &str) -> Option<&Community> {
         self.communities.iter().find(|c| c.id == id)
+    }
+
+    /// The blog's kindred blogs (`None` for a blog with no public posts).
+    pub fn kin(&self, blog: BlogId) -> Option<&BlogKin> {
+        self.kin.get(&blog)
+    }
+
+    /// Kindred blogs of a blog that is not public yet, from its posts' tags ((normal form,
+    /// posts carrying it) over `posts` posts), matched against the public blogs.
+    pub fn match_kin(&self, blog: BlogId, tags: &[(String, u32)], posts: u32) -> BlogKin {
+        self.kin_index.match_profile(blog, tags, posts, &self.blogs)
     }
 
     /// The blog's primary community.
@@ -495,6 +518,7 @@ pub fn compute(stats: &HubStats, window: &Window, params: &Params) -> Snapshot {
         &params.community,
         &params.roles,
     );
+    let (kin, kin_index) = kin::compute(stats, &hubs, &blogs, &params.kin);
 
     let by_tag = hubs
         .iter()
@@ -508,6 +532,8 @@ pub fn compute(stats: &HubStats, window: &Window, params: &Params) -> Snapshot {
         hubs,
         communities,
         blogs,
+        kin,
+        kin_index,
         by_tag,
     }
 }

@@ -120,6 +120,9 @@ async fn fill(store: &DynStore, posts: usize, blogs: usize, tags: usize) {
     let words = Zipf::new(20_000);
     let tag_ranks = Zipf::new(tags);
     let mut rng = ChaCha8Rng::seed_from_u64(7);
+    // Links between blogs come from a generator of their own, so the posts and tags drawn
+    // above stay what they were before links were added.
+    let mut links_rng = ChaCha8Rng::seed_from_u64(8);
     let base = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
     let per_blog = posts.div_ceil(blogs);
     let mut made = 0;
@@ -150,11 +153,19 @@ async fn fill(store: &DynStore, posts: usize, blogs: usize, tags: usize) {
                 .collect();
             post_tags.sort();
             post_tags.dedup();
+            // One post in ten links to a post of another blog (a conversation; kin).
+            let content_html = if links_rng.random_range(0..10) == 0 {
+                let other = links_rng.random_range(0..blogs);
+                let post = links_rng.random_range(0..per_blog);
+                format!("<p>As <a href=\"https://b{other}.example/{post}\">they</a> said.</p>")
+            } else {
+                String::new()
+            };
             poll.posts.push(NewPost {
                 guid: format!("{b}-{i}"),
                 url: Some(format!("https://b{b}.example/{i}")),
                 content_hash: content_hash(&title, &text),
-                content_html: String::new(),
+                content_html,
                 title,
                 text,
                 author: None,
@@ -414,7 +425,8 @@ const PROBE: &str = "--serve-probe";
 /// does (timed), open the index, run rivers and searches; report VmRSS along the way.
 async fn probe(root: &std::path::Path, db: &std::path::Path) {
     let idle = rss_mib();
-    let store: DynStore = Arc::new(SqliteStore::open(db).await.unwrap());
+    let sqlite = Arc::new(SqliteStore::open(db).await.unwrap());
+    let store: DynStore = sqlite.clone();
     let newest = store
         .latest_posts(kith_store::PostQuery {
             limit: 1,
@@ -430,14 +442,52 @@ async fn probe(root: &std::path::Path, db: &std::path::Path) {
     let stats = store.hub_stats(window.query(true)).await.unwrap();
     let queried = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let snapshot = kith_hubs::compute(&stats, &window, &kith_hubs::Params::default());
-    let computed = t.elapsed().as_secs_f64();
+    let links = sqlite.blog_links(true).await.unwrap();
+    let linked = t.elapsed().as_secs_f64();
+    // Kin (issue 18) against the rest of the computation, in the same process: best of 3
+    // each, alternating.
+    let without_kin = kith_hubs::Params {
+        kin: kith_hubs::KinParams {
+            limit: 0,
+            ..kith_hubs::KinParams::default()
+        },
+        ..kith_hubs::Params::default()
+    };
+    let (mut plain, mut full) = (f64::INFINITY, f64::INFINITY);
+    let mut snapshot = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        drop(kith_hubs::compute(&stats, &window, &without_kin));
+        plain = plain.min(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        snapshot = Some(kith_hubs::compute(
+            &stats,
+            &window,
+            &kith_hubs::Params::default(),
+        ));
+        full = full.min(t.elapsed().as_secs_f64());
+    }
+    let snapshot = snapshot.unwrap();
+    let computed = full;
     drop(stats);
+    let judged = snapshot
+        .kin
+        .values()
+        .filter(|k| matches!(k, kith_hubs::BlogKin::Kin { .. }))
+        .count();
     println!(
-        "hubs and communities: {} hubs, {} communities; store aggregates {queried:.2} s, \
-         computation (roles, related hubs, Leiden) {computed:.2} s",
+        "hubs and communities: {} hubs, {} communities; store aggregates {queried:.2} s \
+         (of which links between blogs {linked:.2} s: {} pairs), computation (roles, related \
+         hubs, Leiden, kin) {computed:.2} s",
         snapshot.hubs.len(),
-        snapshot.communities.len()
+        snapshot.communities.len(),
+        links.len()
+    );
+    println!(
+        "kin of {judged} blogs: computation {full:.2} s with kin vs {plain:.2} s without \
+         ({:.1}% more); with the links query, kin add {:.1}% to aggregates + computation",
+        (full / plain - 1.0) * 100.0,
+        (full - plain + linked) / (queried - linked + plain) * 100.0
     );
     let with_hubs = rss_mib();
     let search = SearchIndex::open(root).unwrap().unwrap();

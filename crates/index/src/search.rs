@@ -415,6 +415,33 @@ impl SearchIndex {
         limit: usize,
         public_only: bool,
     ) -> Result<Vec<RiverHit>> {
+        self.river_where(tag, blog.as_slice(), before, limit, public_only)
+    }
+
+    /// The river of several blogs' posts (any of `blogs`), as [`SearchIndex::river`]
+    /// orders it; empty for no blogs.
+    pub fn river_of_blogs(
+        &self,
+        blogs: &[BlogId],
+        before: Option<RiverCursor>,
+        limit: usize,
+        public_only: bool,
+    ) -> Result<Vec<RiverHit>> {
+        if blogs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.river_where(None, blogs, before, limit, public_only)
+    }
+
+    /// A river filtered by `tag` and by any of `blogs` (no blog filter when empty).
+    fn river_where(
+        &self,
+        tag: Option<&str>,
+        blogs: &[BlogId],
+        before: Option<RiverCursor>,
+        limit: usize,
+        public_only: bool,
+    ) -> Result<Vec<RiverHit>> {
         let o = self.current();
         let f = &o.fields;
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -424,11 +451,22 @@ impl SearchIndex {
         {
             must.push((Occur::Must, term(Term::from_field_text(f.tag, &t))));
         }
-        if let Some(b) = blog {
+        if let [b] = blogs {
             must.push((
                 Occur::Must,
                 term(Term::from_field_u64(f.blog, b.0.max(0) as u64)),
             ));
+        } else if !blogs.is_empty() {
+            let any: Vec<(Occur, Box<dyn Query>)> = blogs
+                .iter()
+                .map(|b| {
+                    (
+                        Occur::Should,
+                        term(Term::from_field_u64(f.blog, b.0.max(0) as u64)),
+                    )
+                })
+                .collect();
+            must.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         if public_only {
             must.push((Occur::Must, term(Term::from_field_bool(f.public, true))));

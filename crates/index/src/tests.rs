@@ -540,6 +540,25 @@ async fn rivers_put_live_posts_above_backfill_and_page_by_keyset() {
 
     // Blog filter; the pending blog only without public_only.
     assert_eq!(s.river(None, Some(old), None, 100, true).unwrap().len(), 6);
+    // Several blogs: their posts alone, in river order, paged by the same keyset.
+    let both = s.river_of_blogs(&[old, newcomer], None, 100, true).unwrap();
+    assert_eq!(both.len(), 11);
+    let mut expect = s.river(None, None, None, 100, true).unwrap();
+    expect.retain(|h| both.contains(h));
+    assert_eq!(both, expect, "river order");
+    let one = s.river_of_blogs(&[newcomer], None, 100, true).unwrap();
+    assert_eq!(one.len(), 5);
+    let page2 = s
+        .river_of_blogs(&[old, newcomer, hidden], Some(both[3].cursor()), 100, true)
+        .unwrap();
+    assert_eq!(page2, both[4..], "keyset page; the pending blog stays out");
+    assert_eq!(
+        s.river_of_blogs(&[old, hidden], None, 100, false)
+            .unwrap()
+            .len(),
+        7
+    );
+    assert!(s.river_of_blogs(&[], None, 100, true).unwrap().is_empty());
     assert_eq!(
         s.river(Some("rust"), None, None, 100, false).unwrap().len(),
         11

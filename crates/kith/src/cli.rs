@@ -95,7 +95,8 @@ pub struct TagArgs {
     /// (plus stored posts) gives the document frequencies.
     #[arg(long)]
     pub jsonl: bool,
-    /// Most tags per post (default: the rules' limits.max_tags_per_post).
+    /// Most tags per post, best first (default: the rules' limits.max_tags_per_post, which
+    /// bounds stored posts only; a larger N gives more).
     #[arg(long)]
     pub top: Option<usize>,
     /// The post's title (plain input only).
@@ -179,6 +180,18 @@ pub enum BlogsCommand {
     Verify { blog: String },
     /// Remove a blog and its posts, by id or URL.
     Remove { blog: String },
+    /// The blogs whose writing is closest to this one's (by id or URL), best first, each
+    /// with the hubs both write in and the links between them.
+    Kin {
+        blog: String,
+        /// Print JSON: an array of {"id", "title", "homepage_url", "score", "shared_hubs",
+        /// "links", "community"}, best first.
+        #[arg(long)]
+        json: bool,
+        /// Show at most N kin (default 10).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -58,6 +58,19 @@ pub async fn compute(
     rules: &TagRules,
     conversations: bool,
 ) -> anyhow::Result<Snapshot> {
+    let mut params = params(config, rules);
+    if !conversations {
+        params.conversations = 0;
+    }
+    compute_with(store, config, params).await
+}
+
+/// [`compute`] under the given parameters.
+pub async fn compute_with(
+    store: &DynStore,
+    config: &Config,
+    params: Params,
+) -> anyhow::Result<Snapshot> {
     let newest = store
         .latest_posts(PostQuery {
             limit: 1,
@@ -74,10 +87,6 @@ pub async fn compute(
         RISING_WEEKS,
         WEEKS,
     );
-    let mut params = params(config, rules);
-    if !conversations {
-        params.conversations = 0;
-    }
     // Hubs' conversations come with them, so a hub page reads them from the snapshot
     // instead of asking the store on every request (none are asked for with 0).
     let (stats, replies) = tokio::try_join!(
@@ -380,6 +389,133 @@ pub async fn cmd_communities(app: App, args: CommunitiesArgs) -> anyhow::Result<
             );
         }
         text.push('\n');
+    }
+    crate::ignore_broken_pipe(out.write_all(text.as_bytes()))
+}
+
+/// What `kith blogs kin --json` prints of each kin (`/api/v1/blogs/{id}/kin` too).
+#[derive(Debug, Serialize)]
+pub struct KinJson<'a> {
+    pub id: i64,
+    pub title: &'a str,
+    pub homepage_url: &'a str,
+    pub score: f64,
+    /// Hub tags (as `kith hubs --json` names them) both blogs are members of.
+    pub shared_hubs: &'a [String],
+    /// Links between the two blogs, both ways.
+    pub links: u32,
+    /// A community both belong to.
+    pub community: Option<&'a str>,
+}
+
+/// Kin shown by default by `kith blogs kin`.
+const KIN_LIMIT: usize = 10;
+
+/// `kith blogs kin ID`: the blog's kindred blogs, computed now.
+pub async fn cmd_kin(
+    app: &App,
+    blog: &Blog,
+    json: bool,
+    limit: Option<usize>,
+) -> anyhow::Result<()> {
+    let rules = tagcmd::load_rules(&app.config, None)?;
+    let mut params = params(&app.config, &rules);
+    params.conversations = 0;
+    // `--limit` is honoured as given: the computation keeps that many.
+    params.kin.limit = limit.unwrap_or(KIN_LIMIT);
+    let snapshot = compute_with(&app.store, &app.config, params).await?;
+    let kin = kith_hubs::kin::of_blog(&snapshot, &app.store, blog).await?;
+    let blogs: HashMap<BlogId, Blog> = app
+        .store
+        .blogs()
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b))
+        .collect();
+    let rows: Vec<KinJson<'_>> = kin
+        .kin()
+        .iter()
+        .map(|k| {
+            let (homepage_url, title) = blog_fields(&blogs, k.blog);
+            KinJson {
+                id: k.blog.0,
+                title,
+                homepage_url,
+                score: k.score,
+                shared_hubs: &k.shared_hubs,
+                links: k.links,
+                community: k.community.as_deref(),
+            }
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let name = if blog.title.is_empty() {
+        blog.homepage_url.as_str()
+    } else {
+        blog.title.as_str()
+    };
+    let why_none = match &kin {
+        kith_hubs::BlogKin::TooLittle { posts, needed } => Some(format!(
+            "Too little writing to judge yet: blog #{} ({name}) has {posts} post{} read, and \
+             kin are found from {needed}.",
+            blog.id,
+            if *posts == 1 { "" } else { "s" }
+        )),
+        kith_hubs::BlogKin::Kin { kin } if kin.is_empty() => Some(format!(
+            "Nobody here writes close enough to blog #{} ({name}) yet: kin share its \
+             characteristic tags or link to it.",
+            blog.id
+        )),
+        kith_hubs::BlogKin::Kin { .. } => None,
+    };
+    if json {
+        if let Some(why) = &why_none {
+            eprintln!("{why}");
+        }
+        return crate::ignore_broken_pipe(
+            serde_json::to_writer_pretty(&mut out, &rows)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(out)),
+        );
+    }
+    if let Some(why) = why_none {
+        return crate::ignore_broken_pipe(writeln!(out, "{why}"));
+    }
+    let mut text = format!("Kindred blogs of #{} ({name}), closest first:\n", blog.id);
+    use std::fmt::Write as _;
+    for k in &rows {
+        let mut why: Vec<String> = Vec::new();
+        if !k.shared_hubs.is_empty() {
+            let hubs: Vec<&str> = k.shared_hubs.iter().take(5).map(String::as_str).collect();
+            why.push(format!("both write in {}", hubs.join(", ")));
+        }
+        if k.links > 0 {
+            why.push(format!(
+                "{} link{} between them",
+                k.links,
+                if k.links == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some(c) = k.community {
+            why.push(format!("community {c}"));
+        }
+        let _ = writeln!(
+            text,
+            "{:>5}  {:>5.2}  {:<32} {}\n{:>14}{}",
+            k.id,
+            k.score,
+            truncate(
+                if k.title.is_empty() {
+                    k.homepage_url
+                } else {
+                    k.title
+                },
+                32
+            ),
+            k.homepage_url,
+            "",
+            why.join("; ")
+        );
     }
     crate::ignore_broken_pipe(out.write_all(text.as_bytes()))
 }

@@ -388,6 +388,11 @@ async fn cmd_blogs(app: App, cmd: BlogsCommand) -> anyhow::Result<()> {
                 )?;
             }
         }
+        BlogsCommand::Kin { blog, json, limit } => {
+            let b = find_blog(&app.store, &blog).await?;
+            drop(out);
+            return hubs::cmd_kin(&app, &b, json, limit).await;
+        }
         BlogsCommand::Remove { blog } => {
             let b = find_blog(&app.store, &blog).await?;
             app.store.remove_blog(b.id).await?;

@@ -76,7 +76,11 @@ fn json_tags(tags: &[TagDecision]) -> Vec<JsonTag<'_>> {
 pub async fn cmd_tag(config: &Config, args: TagArgs) -> anyhow::Result<()> {
     let rules = load_rules(config, args.rules.as_deref())?;
     let tagger = tagger(&rules)?;
-    let top = args.top.unwrap_or(tagger.max_tags()).max(1);
+    // `--top` is honoured as given, above the rules' limit too; 0 asks for nothing.
+    if args.top == Some(0) {
+        return Err(BadInput("--top must be at least 1".into()).into());
+    }
+    let top = args.top.unwrap_or(tagger.max_tags());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if !args.jsonl {
         let mut input = String::new();
@@ -86,13 +90,14 @@ pub async fn cmd_tag(config: &Config, args: TagArgs) -> anyhow::Result<()> {
         let text = text_of(&input);
         let mut df = stored_df(config).await?;
         df.add(args.title.as_deref().unwrap_or(""), &text);
-        let tags = tagger.tag(
+        let tags = tagger.tag_top(
             &PostInput {
                 title: args.title.as_deref().unwrap_or(""),
                 text: &text,
                 ..PostInput::default()
             },
             &df,
+            top,
         );
         for t in tags.iter().take(top) {
             writeln!(
@@ -133,7 +138,7 @@ pub async fn cmd_tag(config: &Config, args: TagArgs) -> anyhow::Result<()> {
         df.add(p.title.as_deref().unwrap_or(""), text);
     }
     for (p, text) in &posts {
-        let tags = tagger.tag(
+        let tags = tagger.tag_top(
             &PostInput {
                 title: p.title.as_deref().unwrap_or(""),
                 text,
@@ -141,6 +146,7 @@ pub async fn cmd_tag(config: &Config, args: TagArgs) -> anyhow::Result<()> {
                 ..PostInput::default()
             },
             &df,
+            top,
         );
         let shown = &tags[..tags.len().min(top)];
         serde_json::to_writer(

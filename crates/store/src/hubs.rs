@@ -64,6 +64,16 @@ pub struct CoTag {
     pub posts: u32,
 }
 
+/// Posts of `from` linking to posts of `to` (another blog): a bond between two bloggers
+/// beside the tags they share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlogLink {
+    pub from: BlogId,
+    pub to: BlogId,
+    /// Distinct (linking post, linked post) pairs.
+    pub links: u32,
+}
+
 /// The aggregates a hub computation starts from.
 #[derive(Debug, Clone, Default)]
 pub struct HubStats {
@@ -73,6 +83,8 @@ pub struct HubStats {
     pub co_tags: Vec<CoTag>,
     /// Distinct posts per blog (all tags), for how concentrated a blogger is.
     pub blog_posts: HashMap<BlogId, u32>,
+    /// Links between blogs (both counted by the filter), sorted by (from, to).
+    pub blog_links: Vec<BlogLink>,
 }
 
 /// A post as a conversation shows it.
@@ -110,7 +122,7 @@ pub fn week_of(t: DateTime<Utc>) -> i64 {
     (t.timestamp().div_euclid(86_400) + 3).div_euclid(7)
 }
 
-fn status_filter(public_only: bool) -> &'static str {
+pub(crate) fn status_filter(public_only: bool) -> &'static str {
     if public_only {
         "AND b.status = 'verified'"
     } else {
@@ -271,7 +283,41 @@ pub(crate) fn hub_stats(conn: &Connection, q: &HubStatsQuery) -> Result<HubStats
         .collect();
 
     stats.blog_posts = blog_post_counts(conn, filter)?;
+    stats.blog_links = blog_links(conn, filter)?;
     Ok(stats)
+}
+
+/// [`blog_links`]' statement under a blog `filter` ([`status_filter`]).
+pub(crate) fn blog_links_sql(filter: &str) -> String {
+    let (filter_p, filter_q) = (filter.replace("b.", "bp."), filter.replace("b.", "bq."));
+    format!(
+        "SELECT p.blog_id, q.blog_id, COUNT(*)
+         FROM post_links l CROSS JOIN posts q ON q.url = l.target_url
+              JOIN posts p ON p.id = l.post_id
+              JOIN blogs bp ON bp.id = p.blog_id JOIN blogs bq ON bq.id = q.blog_id
+         WHERE p.blog_id != q.blog_id {filter_p} {filter_q}
+         GROUP BY p.blog_id, q.blog_id
+         ORDER BY p.blog_id, q.blog_id"
+    )
+}
+
+/// Links between blogs: each stored link that lands on a post of another blog, counted
+/// per (linking blog, linked blog), both blogs among those `filter` keeps. Driven by the
+/// links through `posts_url` (as [`REPLY_LINKS_SQL`]), never a scan of the posts.
+pub(crate) fn blog_links(conn: &Connection, filter: &str) -> Result<Vec<BlogLink>> {
+    let ctx = "counting links between blogs";
+    let sql = blog_links_sql(filter);
+    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
+    stmt.query_map([], |r| {
+        Ok(BlogLink {
+            from: BlogId(r.get(0)?),
+            to: BlogId(r.get(1)?),
+            links: r.get(2)?,
+        })
+    })
+    .map_err(Error::backend(ctx))?
+    .collect::<rusqlite::Result<_>>()
+    .map_err(Error::backend(ctx))
 }
 
 /// Distinct posts per blog (all tags or none) among the blogs `filter` keeps.
@@ -635,6 +681,7 @@ pub(crate) mod reference {
         drop(stmt);
 
         stats.blog_posts = blog_post_counts(conn, filter)?;
+        stats.blog_links = blog_links(conn, filter)?;
 
         // Unix day 0 was a Thursday: +3 makes weeks start on Monday.
         let sql = format!(

@@ -32,7 +32,8 @@ mod tests;
 
 pub use error::{Error, Result};
 pub use hubs::{
-    CoTag, HubStats, HubStatsQuery, PostRef, Reply, TagBlogCell, TagName, TagWeek, TaggedReply,
+    BlogLink, CoTag, HubStats, HubStatsQuery, PostRef, Reply, TagBlogCell, TagName, TagWeek,
+    TaggedReply,
 };
 pub use index_feed::{BlogPostCount, ChangeMark, ChangedPost};
 pub use retag::{RetagCheckpoint, RetagPost, RetagProgress, RetagStats};

@@ -89,6 +89,15 @@ impl SqliteStore {
         })
     }
 
+    /// The links between blogs that [`crate::Store::hub_stats`] reports in
+    /// [`crate::HubStats::blog_links`], read alone (the index bench times their share).
+    pub async fn blog_links(&self, public_only: bool) -> Result<Vec<crate::BlogLink>> {
+        self.read(move |conn| {
+            crate::hubs::blog_links(conn, crate::hubs::status_filter(public_only))
+        })
+        .await
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
     }

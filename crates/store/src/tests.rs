@@ -498,10 +498,11 @@ async fn hub_stats_count_distinct_posts_per_tag_and_blog_and_links_join_up() {
     let mut reply = post("b1", "answering", 1, &["Rust"]);
     reply.content_html = r#"<p>As <a href="https://blog.example/a1#fn1">a1</a> said.</p>"#.into();
     store.record_poll(polled(b.id, vec![reply])).await.unwrap();
-    store
-        .record_poll(polled(c.id, vec![post("c1", "hidden", 1, &["Rust"])]))
-        .await
-        .unwrap();
+    let mut hidden = post("c1", "hidden", 1, &["Rust"]);
+    hidden.content_html =
+        r#"<a href="https://blog.example/a1">a1</a>, <a href="https://blog.example/a2">a2</a>"#
+            .into();
+    store.record_poll(polled(c.id, vec![hidden])).await.unwrap();
 
     let now = Utc::now();
     let q = HubStatsQuery {
@@ -543,6 +544,10 @@ async fn hub_stats_count_distinct_posts_per_tag_and_blog_and_links_join_up() {
         .await
         .unwrap();
     assert!(all.blog_posts.contains_key(&c.id));
+    // Links between blogs: b's reply to a; c's two links only when pending blogs count.
+    let link = |from: BlogId, to: BlogId, links: u32| BlogLink { from, to, links };
+    assert_eq!(stats.blog_links, [link(b.id, a.id, 1)]);
+    assert_eq!(all.blog_links, [link(b.id, a.id, 1), link(c.id, a.id, 2)]);
 
     let replies = store.tagged_replies(true, 10).await.unwrap();
     assert_eq!(replies.len(), 1, "{replies:?}");
@@ -581,6 +586,17 @@ async fn tagged_replies_go_from_links_to_posts_through_indexes() {
         post.iter()
             .any(|d| d.starts_with("SEARCH pt USING COVERING INDEX")),
         "{post:#?}"
+    );
+    // Links between blogs: from the links, each end found by URL or id, no scan of posts.
+    let links = plan(&crate::hubs::blog_links_sql(crate::hubs::status_filter(
+        true,
+    )));
+    assert!(
+        links
+            .iter()
+            .filter(|d| d.starts_with("SCAN"))
+            .all(|d| d == "SCAN l"),
+        "{links:#?}"
     );
     let by_id = plan(crate::hubs::REPLY_REF_SQL);
     assert_eq!(by_id.len(), 1, "{by_id:#?}");

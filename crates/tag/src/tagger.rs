@@ -139,6 +139,13 @@ impl Tagger {
 
     /// The tags of one post, best first, at most [`Tagger::max_tags`].
     pub fn tag(&self, input: &PostInput<'_>, df: &dyn DocFreq) -> Vec<TagDecision> {
+        self.tag_top(input, df, self.rules.max_tags)
+    }
+
+    /// The tags of one post, best first, at most `max` (what `kith tag --top N` asks for,
+    /// which may be more than the rules keep on stored posts).
+    pub fn tag_top(&self, input: &PostInput<'_>, df: &dyn DocFreq, max: usize) -> Vec<TagDecision> {
+        let max = max.max(1);
         let blogs = blog_keys(input);
         let blog = self.blog_rules(&blogs);
         let mut set = DecisionSet::default();
@@ -221,7 +228,7 @@ impl Tagger {
 
         // 3. Keywords from the text fill in.
         if let Some(stop) = self.stop_words(input) {
-            let want = self.rules.max_tags * 2 + 4;
+            let want = max * 2 + 4;
             for kw in extract::extract(input.title, input.text, stop, df, want, &self.params) {
                 if kw.score < MIN_EXTRACTED_SCORE {
                     break;
@@ -263,7 +270,6 @@ impl Tagger {
                 .then(b.decision.score.total_cmp(&a.decision.score))
                 .then(a.order.cmp(&b.order))
         });
-        let max = self.rules.max_tags;
         let mut banned = vec![false; set.items.len()];
         loop {
             let kept: Vec<usize> = (0..set.items.len())

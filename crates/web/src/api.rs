@@ -38,6 +38,8 @@ const SEARCH_PAGE: usize = 20;
 /// Blogs per page of the blog list, by default and at most.
 const BLOGS_PAGE: usize = 100;
 const BLOGS_PAGE_MAX: usize = 1000;
+/// Kindred blogs per answer by default (at most what the hubs computation keeps).
+const KIN_PAGE: usize = 10;
 
 static OPENAPI: LazyLock<Option<Value>> =
     LazyLock::new(|| serde_json::from_str(include_str!("openapi.json")).ok());
@@ -52,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/communities/{id}", get(community))
         .route("/api/v1/blogs", get(blogs))
         .route("/api/v1/blogs/{id}", get(blog))
+        .route("/api/v1/blogs/{id}/kin", get(blog_kin))
         .route("/api/v1/search", get(search))
         .route("/api/v1/register", post(register))
         .route("/api/v1/register/preview", post(register_preview))
@@ -617,6 +620,53 @@ async fn blog(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
         })
         .unwrap_or_else(|| Value::Array(Vec::new()));
     Ok(Json(body).into_response())
+}
+
+/// `/api/v1/blogs/{id}/kin`: the blog's kindred blogs, best first, as
+/// `kith blogs kin --json` prints them.
+async fn blog_kin(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<Query<PageParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params?;
+    let snapshot = state.hubs.get();
+    let most = snapshot.params.kin.limit.max(1);
+    let limit = parse_limit(params.limit.as_deref(), KIN_PAGE.min(most), most)?;
+    let n = id
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| ApiError::bad(format!("a blog id is a number, not {id:?}")))?;
+    let b = state
+        .store
+        .blog(BlogId(n))
+        .await?
+        .filter(|b| b.status == BlogStatus::Verified)
+        .ok_or_else(|| ApiError::not_found(format!("there is no public blog {n}")))?;
+    let kin = kith_hubs::kin::of_blog(&snapshot, &state.store, &b).await?;
+    let dir = state
+        .blogs
+        .get(&state.store, kin.kin().iter().map(|k| k.blog))
+        .await?;
+    let rows: Vec<Value> = kin
+        .kin()
+        .iter()
+        .filter_map(|k| Some((k, dir.get(&k.blog)?)))
+        .filter(|(_, card)| card.status == BlogStatus::Verified)
+        .take(limit)
+        .map(|(k, card)| {
+            json!({
+                "id": k.blog.0,
+                "title": card.title,
+                "homepage_url": card.homepage_url,
+                "score": finite(k.score),
+                "shared_hubs": k.shared_hubs,
+                "links": k.links,
+                "community": k.community,
+            })
+        })
+        .collect();
+    Ok(Json(rows).into_response())
 }
 
 // --- search ---

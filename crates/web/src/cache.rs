@@ -235,6 +235,18 @@ fn cacheable(path: &str) -> bool {
         || path.starts_with("/communities")
         || path.starts_with("/api/v1/hubs")
         || path.starts_with("/api/v1/communities")
+        || kin_path(path)
+}
+
+/// A blog's kin (`/blogs/{id}/kin`, its feeds and blogroll, `/api/v1/blogs/{id}/kin`):
+/// computed with the hubs, so made from the snapshot and the index like a hub page. (The
+/// blog's own page is not kept: it shows its live feed health.)
+fn kin_path(path: &str) -> bool {
+    let rest = path
+        .strip_prefix("/blogs/")
+        .or_else(|| path.strip_prefix("/api/v1/blogs/"));
+    rest.and_then(|r| r.split_once('/'))
+        .is_some_and(|(_, tail)| tail == "kin" || tail.starts_with("kin/"))
 }
 
 /// The versions a response is made from, as one number.
@@ -732,6 +744,10 @@ mod tests {
             "/communities/c1",
             "/feed.json",
             "/api/v1/hubs/rust/posts",
+            "/blogs/3/kin",
+            "/blogs/3/kin/feed.rss",
+            "/blogs/3/kin/blogroll.opml",
+            "/api/v1/blogs/3/kin",
         ] {
             assert!(cacheable(p), "{p}");
         }
@@ -740,6 +756,9 @@ mod tests {
             "/register/3",
             "/search",
             "/blogs/3",
+            "/blogs/kin",
+            "/blogs/3/kinship",
+            "/api/v1/blogs/3",
             "/posts/3",
             "/metrics",
             "/readyz",

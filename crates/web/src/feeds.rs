@@ -48,7 +48,8 @@ pub fn routes() -> Router<AppState> {
     let mut router = Router::new()
         .route("/blogroll.opml", get(site_opml))
         .route("/hubs/{tag}/blogroll.opml", get(hub_opml))
-        .route("/communities/{id}/blogroll.opml", get(community_opml));
+        .route("/communities/{id}/blogroll.opml", get(community_opml))
+        .route("/blogs/{id}/kin/blogroll.opml", get(kin_opml));
     for format in Format::ALL {
         router = router
             .route(
@@ -65,6 +66,12 @@ pub fn routes() -> Router<AppState> {
                 &format!("/communities/{{id}}/{}", format.file()),
                 get(move |s: State<AppState>, p: Path<String>, h: HeaderMap| {
                     community_feed(s, p, h, format)
+                }),
+            )
+            .route(
+                &format!("/blogs/{{id}}/kin/{}", format.file()),
+                get(move |s: State<AppState>, p: Path<String>, h: HeaderMap| {
+                    kin_feed(s, p, h, format)
                 }),
             );
     }
@@ -140,6 +147,25 @@ async fn community_opml(
     opml_response(&state, scope, &headers).await
 }
 
+async fn kin_feed(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    format: Format,
+) -> Result<Response, WebError> {
+    let scope = Scope::kin(&state, &id).await?;
+    feed_response(&state, scope, format, &headers).await
+}
+
+async fn kin_opml(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let scope = Scope::kin(&state, &id).await?;
+    opml_response(&state, scope, &headers).await
+}
+
 /// A syndication format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -169,7 +195,7 @@ impl Format {
     }
 }
 
-/// Whose feed: the whole site, a hub (by tag) or a community (by id).
+/// Whose feed: the whole site, a hub (by tag), a community (by id) or a blog's kin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     Site,
@@ -182,6 +208,13 @@ pub enum Scope {
         name: String,
         /// Its hubs' tags.
         tags: Vec<String>,
+    },
+    /// The kindred blogs of a blog: their posts, as `/blogs/{id}/kin` shows them.
+    Kin {
+        blog: kith_model::BlogId,
+        name: String,
+        /// The kin, best first (public blogs only).
+        blogs: Vec<kith_model::BlogId>,
     },
 }
 
@@ -208,13 +241,29 @@ impl Scope {
         })
     }
 
-    /// The path of the scope's page (`/`, `/hubs/rust`, `/communities/c1`), no trailing `/`
-    /// except for the site.
+    async fn kin(state: &AppState, id: &str) -> Result<Scope, WebError> {
+        let blog = crate::pages::kin::public_blog(state, id).await?;
+        let snapshot = state.hubs.get();
+        let list = crate::pages::kin::kin_of(state, &snapshot, &blog, usize::MAX).await?;
+        Ok(Scope::Kin {
+            blog: blog.id,
+            name: if blog.title.trim().is_empty() {
+                blog.homepage_url
+            } else {
+                blog.title
+            },
+            blogs: list.blog_ids(),
+        })
+    }
+
+    /// The path of the scope's page (`/`, `/hubs/rust`, `/communities/c1`,
+    /// `/blogs/7/kin`), no trailing `/` except for the site.
     pub fn page_path(&self) -> String {
         match self {
             Scope::Site => "/".into(),
             Scope::Hub { tag, .. } => format!("/hubs/{}", segment(tag)),
             Scope::Community { id, .. } => format!("/communities/{}", segment(id)),
+            Scope::Kin { blog, .. } => format!("/blogs/{blog}/kin"),
         }
     }
 
@@ -231,6 +280,7 @@ impl Scope {
             Scope::Site => "site".into(),
             Scope::Hub { tag, .. } => format!("hub:{tag}"),
             Scope::Community { id, .. } => format!("community:{id}"),
+            Scope::Kin { blog, .. } => format!("kin:{blog}"),
         }
     }
 
@@ -239,6 +289,7 @@ impl Scope {
             Scope::Site => site.to_owned(),
             Scope::Hub { display, .. } => format!("{display} · {site}"),
             Scope::Community { name, .. } => format!("{name} · {site}"),
+            Scope::Kin { name, .. } => format!("Kindred blogs of {name} · {site}"),
         }
     }
 
@@ -250,6 +301,11 @@ impl Scope {
             }
             Scope::Community { name, .. } => {
                 format!("The newest posts of the {name} community on {site}")
+            }
+            Scope::Kin { name, .. } => {
+                format!(
+                    "The newest posts of the bloggers on {site} who write about what {name} writes about"
+                )
             }
         }
     }
@@ -286,6 +342,7 @@ async fn select(
         Scope::Site => vec![None],
         Scope::Hub { tag, .. } => vec![Some(tag.clone())],
         Scope::Community { tags, .. } => tags.iter().cloned().map(Some).collect(),
+        Scope::Kin { blogs, .. } => return select_blogs(store, search, blogs, limit).await,
     };
     if let Some(search) = search {
         let search = search.clone();
@@ -337,6 +394,57 @@ async fn select(
                 .filter(|p| wanted.is_empty() || p.tags.iter().any(|t| wanted.contains(&t.tag))),
         );
         if n < page {
+            break;
+        }
+    }
+    out.truncate(limit);
+    Ok(Selection {
+        ids: out.iter().map(|p| p.id).collect(),
+        posts: Some(out),
+    })
+}
+
+/// The newest posts of `blogs` as their page's river shows them (live posts above a new
+/// blog's first-crawl history): from the index, or else from the store.
+async fn select_blogs(
+    store: &DynStore,
+    search: Option<&SearchIndex>,
+    blogs: &[kith_model::BlogId],
+    limit: usize,
+) -> Result<Selection, WebError> {
+    if blogs.is_empty() {
+        return Ok(Selection {
+            ids: Vec::new(),
+            posts: Some(Vec::new()),
+        });
+    }
+    if let Some(search) = search {
+        let (search, blogs) = (search.clone(), blogs.to_vec());
+        let hits =
+            tokio::task::spawn_blocking(move || search.river_of_blogs(&blogs, None, limit, true))
+                .await??;
+        return Ok(Selection {
+            ids: hits.into_iter().map(|h| h.post_id).collect(),
+            posts: None,
+        });
+    }
+    let wanted: HashSet<kith_model::BlogId> = blogs.iter().copied().collect();
+    let mut out: Vec<Post> = Vec::new();
+    let mut before = None;
+    let mut scanned = 0;
+    while out.len() < limit && scanned < STORE_SCAN_MAX {
+        let posts = store
+            .latest_posts(PostQuery {
+                limit: 500,
+                before,
+                ..PostQuery::default()
+            })
+            .await?;
+        let n = posts.len();
+        scanned += n;
+        before = posts.last().map(|p| (p.published, p.id));
+        out.extend(posts.into_iter().filter(|p| wanted.contains(&p.blog_id)));
+        if n < 500 {
             break;
         }
     }
@@ -472,7 +580,13 @@ async fn feed_response(
         description: scope.description(&state.site.name),
         home: format!("{public}{}", scope.page_path()),
         self_url: format!("{public}{}", scope.file_path(format.file())),
-        hub: state.site.websub_hub.as_deref(),
+        // The pinger watches the site, hub and community feeds; a kin feed (one per blog)
+        // announces no WebSub hub rather than one that is never told of its changes.
+        hub: state
+            .site
+            .websub_hub
+            .as_deref()
+            .filter(|_| !matches!(scope, Scope::Kin { .. })),
         updated: posts
             .iter()
             .map(|p| p.updated.unwrap_or(p.published))
@@ -775,6 +889,7 @@ async fn blogroll(state: &AppState, scope: &Scope) -> Result<Vec<Blog>, WebError
         Scope::Community { id, .. } => snapshot
             .community(id)
             .map(|c| c.members.iter().map(|m| m.blog).collect()),
+        Scope::Kin { blogs, .. } => Some(blogs.clone()),
     };
     let public = blogs
         .into_iter()

@@ -584,6 +584,13 @@ async fn status(
     let pending = blog.status == BlogStatus::Pending;
     let f = &blog.feed;
     let when = |t: Option<DateTime<Utc>>| t.map(|t| t.format("%-d %b %Y %H:%M UTC").to_string());
+    // Once the first crawl is in: where the newcomer's posts fall and who writes alike.
+    let first = if f.last_success_at.is_some() {
+        Some(crate::pages::kin::first_view(&state, &blog).await?)
+    } else {
+        None
+    };
+    let (first_hubs, kin) = first.map_or((None, None), |(h, k)| (Some(h), Some(k)));
     render(
         &state,
         StatusCode::OK,
@@ -605,6 +612,8 @@ async fn status(
             next_check => when(f.next_check_at),
             last_error => &f.last_error,
             can_check => state.registrar.is_some(),
+            first_hubs => minijinja::value::Serde(&first_hubs),
+            kin => minijinja::value::Serde(&kin),
         },
     )
     .await

@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/communities.html"),
     ),
     ("blog.html", include_str!("../templates/blog.html")),
+    ("kin.html", include_str!("../templates/kin.html")),
     ("post.html", include_str!("../templates/post.html")),
     ("about.html", include_str!("../templates/about.html")),
     ("search.html", include_str!("../templates/search.html")),

@@ -17,6 +17,9 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
+/// Kindred blogs listed on the blog's page (all of them on `/blogs/{id}/kin`).
+const KIN_SHOWN: usize = 5;
+
 pub(super) async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -100,6 +103,12 @@ pub(super) async fn show(
         })
         .unwrap_or_default();
 
+    let kin = if public {
+        Some(super::kin::kin_of(&state, &snapshot, &blog, KIN_SHOWN).await?)
+    } else {
+        None
+    };
+
     let html = state.templates.render(
         "blog.html",
         context! {
@@ -120,6 +129,7 @@ pub(super) async fn show(
             paged => before.is_some(),
             hubs => Serde(&hubs),
             communities => Serde(&communities),
+            kin => Serde(&kin),
         },
     )?;
     // A blogger watching for verification or a fix should see it soon.

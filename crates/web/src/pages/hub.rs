@@ -13,7 +13,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kith_hubs::{Hub, Role, Snapshot};
 use kith_index::RiverCursor;
-use kith_model::{Post, PostId};
+use kith_model::{BlogId, Post, PostId};
 use kith_store::PostQuery;
 use minijinja::context;
 use minijinja::value::Serde;
@@ -42,7 +42,7 @@ pub(super) async fn show(
         return missing(&state, &snapshot, &tag).await;
     };
 
-    let (posts, older) = river(&state, &hub.tag, params.cursor()).await?;
+    let (posts, older) = river(&state, RiverOf::Tag(&hub.tag), params.cursor()).await?;
     let posts = post_views(posts, &snapshot, Some(&hub.tag));
 
     // Computed with the hubs, in the background: no store query per request.
@@ -162,21 +162,45 @@ pub(super) async fn show(
     Ok(page(html))
 }
 
-/// One page of the hub's river, newest first, and the cursor of the next page.
+/// Whose posts a river shows: a hub's (by tag) or some blogs' (a blog's kin).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RiverOf<'a> {
+    Tag(&'a str),
+    Blogs(&'a [BlogId]),
+}
+
+impl RiverOf<'_> {
+    fn holds(&self, p: &Post) -> bool {
+        match self {
+            RiverOf::Tag(tag) => p.tags.iter().any(|t| t.tag == *tag),
+            RiverOf::Blogs(blogs) => blogs.contains(&p.blog_id),
+        }
+    }
+}
+
+/// One page of a river (a hub's, or some blogs'), newest first, and the cursor of the
+/// next page.
 ///
 /// From the search index when there is one (live posts above a new blog's backfill, see
-/// [`kith_index::river_key`]); otherwise from the store, newest first, filtered by tag.
-async fn river(
+/// [`kith_index::river_key`]); otherwise from the store, newest first, filtered.
+pub(super) async fn river(
     state: &AppState,
-    tag: &str,
+    of: RiverOf<'_>,
     cursor: Option<&str>,
 ) -> Result<(Vec<Post>, Option<String>), WebError> {
+    if let RiverOf::Blogs([]) = of {
+        return Ok((Vec::new(), None));
+    }
     if let Some(index) = state.search.clone() {
         let before = cursor.map(parse_river_cursor).transpose()?;
-        let t = tag.to_owned();
+        let (tag, blogs) = match of {
+            RiverOf::Tag(t) => (Some(t.to_owned()), Vec::new()),
+            RiverOf::Blogs(b) => (None, b.to_vec()),
+        };
         // One more than a page: an "Older posts" link only when there are older posts.
-        let mut hits = tokio::task::spawn_blocking(move || {
-            index.river(Some(&t), None, before, PAGE_SIZE + 1, true)
+        let mut hits = tokio::task::spawn_blocking(move || match tag {
+            Some(t) => index.river(Some(&t), None, before, PAGE_SIZE + 1, true),
+            None => index.river_of_blogs(&blogs, before, PAGE_SIZE + 1, true),
         })
         .await??;
         let more = hits.len() > PAGE_SIZE;
@@ -187,7 +211,7 @@ async fn river(
         let ids: Vec<PostId> = hits.iter().map(|h| h.post_id).collect();
         return Ok((state.store.posts_by_ids(&ids).await?, older));
     }
-    // Without an index: scan the newest posts in batches, keep those with the tag.
+    // Without an index: scan the newest posts in batches, keep those of the river.
     let mut before = cursor.map(parse_time_cursor).transpose()?;
     let mut out: Vec<Post> = Vec::new();
     let mut scanned = 0;
@@ -205,7 +229,7 @@ async fn river(
         scanned += n;
         for p in posts {
             let key = (p.published, p.id);
-            if p.tags.iter().any(|t| t.tag == tag) {
+            if of.holds(&p) {
                 if out.len() == PAGE_SIZE {
                     // A post beyond this page: the next page starts after the last shown.
                     let older = out.last().map(|p| time_cursor(p.published, p.id));

@@ -12,12 +12,14 @@
 //! - [`hub`] — `/hubs/{tag}`.
 //! - [`community`] — `/communities/{id}`.
 //! - [`blog`] — `/blogs/{id}`.
+//! - [`kin`] — `/blogs/{id}/kin` and the kindred-blogs lists.
 //! - [`post`] — `/posts/{id}`: one post, its tags and why, its hubs, its conversation.
 
 mod blog;
 mod community;
 mod home;
 mod hub;
+pub(crate) mod kin;
 mod post;
 
 use crate::{AppState, WebError};
@@ -48,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hubs/{tag}", get(hub::show))
         .route("/communities/{id}", get(community::show))
         .route("/blogs/{id}", get(blog::show))
+        .route("/blogs/{id}/kin", get(kin::show))
         .route("/posts/{id}", get(post::show))
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
@@ -235,7 +238,7 @@ pub struct BlogCard {
 }
 
 impl BlogCard {
-    fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         if self.title.trim().is_empty() {
             &self.homepage_url
         } else {
@@ -266,7 +269,7 @@ impl BlogDirectory {
     const RETRY: Duration = Duration::from_secs(1);
 
     /// The directory, fresh enough to name every blog in `want`.
-    async fn get(
+    pub(crate) async fn get(
         &self,
         store: &kith_store::DynStore,
         want: impl IntoIterator<Item = BlogId>,
