@@ -20,6 +20,7 @@ mod reload;
 mod retag;
 mod search;
 mod search_web;
+mod skipped;
 mod thin_slice;
 mod web;
 mod websub;

@@ -149,6 +149,9 @@ impl Crawler {
             interval_secs: Some(interval.as_secs()),
             redirect_to: None,
             redirect_count: 0,
+            // What this read leaves out is added by the caller (the parser's notes) and
+            // the store (entries skipped).
+            notes: Vec::new(),
         }
     }
 
@@ -230,6 +233,8 @@ impl Crawler {
                 interval_secs: prev.interval_secs,
                 redirect_to: None,
                 redirect_count: 0,
+                // The feed is as it was: so is what reading it left out.
+                notes: prev.notes.clone(),
             };
             let moved = track_move(prev, resp.moved_to.as_ref(), &mut state);
             let mut result = PollResult::new(blog.id, state);

@@ -283,6 +283,8 @@ pub struct BlogJson<'a> {
     pub last_error: Option<&'a str>,
     pub consecutive_errors: u32,
     pub next_check_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// What the last read of the feed left out or changed (entries skipped, fields cut).
+    pub notes: &'a [String],
     /// Id of the community where the blog's posts concentrate (`kith communities`).
     pub primary_community: Option<String>,
 }
@@ -303,6 +305,7 @@ impl<'a> From<&'a Blog> for BlogJson<'a> {
             last_error: b.feed.last_error.as_deref(),
             consecutive_errors: b.feed.consecutive_errors,
             next_check_at: b.feed.next_check_at,
+            notes: &b.feed.notes,
             primary_community: None,
         }
     }
@@ -440,6 +443,9 @@ fn print_blog_table(out: &mut impl Write, blogs: &[Blog]) -> std::io::Result<()>
         }
         if !notes.is_empty() {
             writeln!(out, "{:>7}{}", "", notes.join("; "))?;
+        }
+        for n in &f.notes {
+            writeln!(out, "{:>7}left out: {n}", "")?;
         }
     }
     Ok(())

@@ -121,6 +121,10 @@ pub struct FeedState {
     /// a row saw it; the stored feed URL is rewritten once it is seen twice.
     pub redirect_to: Option<String>,
     pub redirect_count: u32,
+    /// What the last poll that read the feed left out or changed, in words a blogger
+    /// reads: entries skipped (and why), fields cut to their limits. Empty when it left
+    /// nothing out; kept across polls that read nothing (304, errors).
+    pub notes: Vec<String>,
 }
 
 impl FeedState {

@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "hubs",
         sql: include_str!("../migrations/0003_hubs.sql"),
     },
+    Migration {
+        version: 4,
+        name: "poll_notes",
+        sql: include_str!("../migrations/0004_poll_notes.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -8,7 +8,7 @@ use kith_model::{
     Subscription, SubscriptionState, TagSource, identity_key, normalize_tag, normalize_url,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
@@ -215,7 +215,8 @@ fn get_opt_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<U
 const BLOG_COLUMNS: &str =
     "b.id, b.homepage_url, b.feed_url, b.title, b.status, b.verification_token, b.added_at,
      f.etag, f.last_modified, f.next_check_at, f.consecutive_errors, f.last_status, f.last_error,
-     f.last_checked_at, f.last_success_at, f.interval_secs, f.redirect_to, f.redirect_count";
+     f.last_checked_at, f.last_success_at, f.interval_secs, f.redirect_to, f.redirect_count,
+     f.notes";
 
 fn blog_from_row(row: &Row<'_>) -> rusqlite::Result<Blog> {
     let status: String = row.get(4)?;
@@ -244,6 +245,10 @@ fn blog_from_row(row: &Row<'_>) -> rusqlite::Result<Blog> {
                 .and_then(|s| u64::try_from(s).ok()),
             redirect_to: row.get(16)?,
             redirect_count: row.get::<_, Option<u32>>(17)?.unwrap_or(0),
+            notes: row
+                .get::<_, Option<String>>(18)?
+                .map(|n| n.lines().map(str::to_owned).collect())
+                .unwrap_or_default(),
         },
     })
 }
@@ -367,10 +372,18 @@ fn select_posts(
 }
 
 /// Whether this feed's entry is already noted as another source of a stored post.
-fn is_known_cross_post(tx: &rusqlite::Transaction<'_>, blog: BlogId, guid: &str) -> Result<bool> {
-    tx.prepare_cached("SELECT 1 FROM post_sources WHERE blog_id = ?1 AND guid = ?2")
-        .and_then(|mut s| s.exists(params![blog.0, guid]))
-        .map_err(Error::backend("looking up a cross-post"))
+/// The blog whose post this feed's entry `guid` was noted as a copy of, if it was.
+fn known_cross_post(
+    tx: &rusqlite::Transaction<'_>,
+    blog: BlogId,
+    guid: &str,
+) -> Result<Option<i64>> {
+    tx.prepare_cached(
+        "SELECT p.blog_id FROM post_sources s JOIN posts p ON p.id = s.post_id
+         WHERE s.blog_id = ?1 AND s.guid = ?2",
+    )
+    .and_then(|mut s| s.query_row(params![blog.0, guid], |r| r.get(0)).optional())
+    .map_err(Error::backend("looking up a cross-post"))
 }
 
 /// When another blog already has a post at this URL, notes this feed as a second source
@@ -435,7 +448,7 @@ fn note_cross_post(
     Ok(if we_are_the_author {
         CrossPost::Adopted(post_id)
     } else {
-        CrossPost::Noted
+        CrossPost::Noted(owner)
     })
 }
 
@@ -443,8 +456,8 @@ fn note_cross_post(
 enum CrossPost {
     /// Not stored under another blog.
     No,
-    /// Stored under its author; this feed is noted as another source.
-    Noted,
+    /// Stored under its author (that blog); this feed is noted as another source.
+    Noted(i64),
     /// Stored under an aggregator; it now belongs to this blog (its author).
     Adopted(i64),
 }
@@ -467,15 +480,17 @@ fn upsert_post(
     let mut adopted = false;
     let existing = match existing {
         Some(e) => Some(e),
-        None if is_known_cross_post(tx, blog, &post.guid)? => return Ok(Outcome::Unchanged),
-        None => match note_cross_post(tx, blog, post)? {
-            CrossPost::No => None,
-            CrossPost::Noted => return Ok(Outcome::CrossPosted),
-            // Now ours: fall through to the update so the author's version wins.
-            CrossPost::Adopted(id) => {
-                adopted = true;
-                Some((id, String::new()))
-            }
+        None => match known_cross_post(tx, blog, &post.guid)? {
+            Some(owner) => return Ok(Outcome::KnownCrossPost(owner)),
+            None => match note_cross_post(tx, blog, post)? {
+                CrossPost::No => None,
+                CrossPost::Noted(owner) => return Ok(Outcome::CrossPosted(Some(owner))),
+                // Now ours: fall through to the update so the author's version wins.
+                CrossPost::Adopted(id) => {
+                    adopted = true;
+                    Some((id, String::new()))
+                }
+            },
         },
     };
     let (id, outcome) = match existing {
@@ -556,7 +571,7 @@ fn upsert_post(
     }
     crate::retag::save_categories(tx, id, &post.categories)?;
     Ok(if adopted {
-        Outcome::CrossPosted
+        Outcome::CrossPosted(None)
     } else {
         outcome
     })
@@ -566,7 +581,45 @@ enum Outcome {
     New,
     Updated,
     Unchanged,
-    CrossPosted,
+    /// Newly noted as another feed's copy of a stored post; `Some(owner)` when the post
+    /// stays another blog's (this entry is skipped), `None` when it became this blog's.
+    CrossPosted(Option<i64>),
+    /// Already noted as a copy of the post of blog `owner`: skipped again.
+    KnownCrossPost(i64),
+}
+
+/// The notes column: one note per line, NULL for none.
+fn notes_text(notes: &[String]) -> Option<String> {
+    let lines: Vec<String> = notes
+        .iter()
+        .map(|n| n.replace(['\n', '\r'], " "))
+        .filter(|n| !n.trim().is_empty())
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// "12 entries skipped: they are already stored as blog #7's posts".
+fn skipped_note(by_owner: &BTreeMap<i64, usize>) -> String {
+    let total: usize = by_owner.values().sum();
+    let entries = if total == 1 { "entry" } else { "entries" };
+    let whose = match by_owner.iter().collect::<Vec<_>>().as_slice() {
+        [(owner, _)] => format!(
+            "blog #{owner}'s {}",
+            if total == 1 { "post" } else { "posts" }
+        ),
+        many => {
+            let parts: Vec<String> = many
+                .iter()
+                .map(|(owner, n)| format!("blog #{owner} ({n})"))
+                .collect();
+            format!("posts of {}", parts.join(", "))
+        }
+    };
+    format!(
+        "{total} {entries} skipped: {} already stored as {whose} (the same guid or address), \
+         which this feed may not overwrite",
+        if total == 1 { "it is" } else { "they are" }
+    )
 }
 
 /// Rewrites a blog's feed URL after the feed moved for good, unless another registered
@@ -728,7 +781,7 @@ impl Store for SqliteStore {
                     "UPDATE feed_state SET etag = ?2, last_modified = ?3, next_check_at = ?4,
                          consecutive_errors = ?5, last_status = ?6, last_error = ?7,
                          last_checked_at = ?8, last_success_at = ?9, interval_secs = ?10,
-                         redirect_to = ?11, redirect_count = ?12
+                         redirect_to = ?11, redirect_count = ?12, notes = ?13
                      WHERE blog_id = ?1",
                     params![
                         poll.blog_id.0,
@@ -742,7 +795,8 @@ impl Store for SqliteStore {
                         s.last_success_at.map(fmt_time),
                         s.interval_secs.and_then(|v| i64::try_from(v).ok()),
                         s.redirect_to,
-                        s.redirect_count
+                        s.redirect_count,
+                        notes_text(&s.notes)
                     ],
                 )
                 .map_err(Error::backend(ctx))?;
@@ -773,13 +827,35 @@ impl Store for SqliteStore {
                 .map_err(Error::backend(ctx))?;
             }
             let mut stats = IngestStats::default();
+            // Entries left to another blog's post, by that blog: said in the notes.
+            let mut skipped: BTreeMap<i64, usize> = BTreeMap::new();
             for post in &poll.posts {
                 match upsert_post(&tx, poll.blog_id, post, &now)? {
                     Outcome::New => stats.new += 1,
                     Outcome::Updated => stats.updated += 1,
                     Outcome::Unchanged => stats.unchanged += 1,
-                    Outcome::CrossPosted => stats.cross_posted += 1,
+                    Outcome::KnownCrossPost(owner) => {
+                        stats.unchanged += 1;
+                        *skipped.entry(owner).or_default() += 1;
+                    }
+                    Outcome::CrossPosted(owner) => {
+                        stats.cross_posted += 1;
+                        if let Some(owner) = owner {
+                            *skipped.entry(owner).or_default() += 1;
+                        }
+                    }
                 }
+            }
+            // A poll that read the feed says what it left out (a 304 or an error read
+            // nothing, and keeps the notes it was given).
+            if !skipped.is_empty() {
+                let mut notes = poll.state.notes.clone();
+                notes.push(skipped_note(&skipped));
+                tx.execute(
+                    "UPDATE feed_state SET notes = ?2 WHERE blog_id = ?1",
+                    params![poll.blog_id.0, notes_text(&notes)],
+                )
+                .map_err(Error::backend(ctx))?;
             }
             tx.commit().map_err(Error::backend(ctx))?;
             Ok(stats)

@@ -415,6 +415,105 @@ async fn cross_posts_are_stored_once_and_owned_by_their_author() {
         }
     );
     assert_eq!(store.counts().await.unwrap().posts, 1);
+    // The planet's entry is skipped, and its health says whose post it is.
+    let notes = store.blog(planet.id).await.unwrap().unwrap().feed.notes;
+    assert_eq!(
+        notes,
+        [format!(
+            "1 entry skipped: it is already stored as blog #{}'s post (the same guid or \
+             address), which this feed may not overwrite",
+            author.id
+        )]
+    );
+    assert!(
+        store
+            .blog(author.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .feed
+            .notes
+            .is_empty()
+    );
+}
+
+/// A feed whose entries are all other blogs' posts stores nothing, and its notes say so on
+/// every read (not only the first), beside the crawler's own notes; a read without them
+/// clears them, and a poll that read nothing keeps them.
+#[tokio::test]
+async fn skipped_entries_are_noted_in_the_feed_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let a = store.add_blog(new_blog(1)).await.unwrap();
+    let b = store.add_blog(new_blog(2)).await.unwrap();
+    let copier = store.add_blog(new_blog(3)).await.unwrap();
+    let mine = |guid: &str| post(guid, "mine", 2, &[]);
+    store
+        .record_poll(polled(a.id, vec![mine("a1"), mine("a2")]))
+        .await
+        .unwrap();
+    store
+        .record_poll(polled(b.id, vec![mine("b1")]))
+        .await
+        .unwrap();
+    // The copier's entries: other guids, the same addresses.
+    let copy = |guid: &str, of: &str| {
+        let mut p = post(guid, "copied", 1, &[]);
+        p.url = Some(format!("https://blog.example/{of}"));
+        p
+    };
+    let entries = vec![copy("c1", "a1"), copy("c2", "a2"), copy("c3", "b1")];
+    let expected = format!(
+        "3 entries skipped: they are already stored as posts of blog #{} (2), blog #{} (1) \
+         (the same guid or address), which this feed may not overwrite",
+        a.id, b.id
+    );
+    for round in 0..2 {
+        let mut poll = polled(copier.id, entries.clone());
+        poll.state.notes = vec!["a title was cut to 1000 characters".into()];
+        let s = store.record_poll(poll).await.unwrap();
+        assert_eq!(s.new, 0, "round {round}");
+        let notes = store.blog(copier.id).await.unwrap().unwrap().feed.notes;
+        assert_eq!(
+            notes,
+            [
+                "a title was cut to 1000 characters".to_owned(),
+                expected.clone()
+            ],
+            "round {round}"
+        );
+    }
+    // A poll that read nothing (a 304 keeps the notes it had) changes nothing.
+    let mut nothing = polled(copier.id, Vec::new());
+    nothing.state.notes = store.blog(copier.id).await.unwrap().unwrap().feed.notes;
+    store.record_poll(nothing).await.unwrap();
+    assert_eq!(
+        store
+            .blog(copier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .feed
+            .notes
+            .len(),
+        2
+    );
+    // The feed now holds its own post only: nothing left out.
+    store
+        .record_poll(polled(copier.id, vec![mine("c9")]))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .blog(copier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .feed
+            .notes
+            .is_empty()
+    );
+    assert_eq!(store.counts().await.unwrap().posts, 4);
 }
 
 #[tokio::test]

@@ -597,6 +597,7 @@ async fn blog(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
         "last_error": f.last_error,
         "consecutive_errors": f.consecutive_errors,
         "next_check_at": f.next_check_at,
+        "notes": f.notes,
     });
     body["memberships"] = snapshot
         .memberships(b.id)

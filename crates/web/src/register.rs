@@ -611,6 +611,7 @@ async fn status(
             last_checked => when(f.last_checked_at),
             next_check => when(f.next_check_at),
             last_error => &f.last_error,
+            notes => &f.notes,
             can_check => state.registrar.is_some(),
             first_hubs => minijinja::value::Serde(&first_hubs),
             kin => minijinja::value::Serde(&kin),

@@ -164,6 +164,8 @@ struct HealthView {
     interval: Option<String>,
     added: String,
     advice: Option<&'static str>,
+    /// What the last read of the feed left out or changed.
+    notes: Vec<String>,
 }
 
 impl HealthView {
@@ -175,6 +177,13 @@ impl HealthView {
             Health::New => (
                 "not read yet",
                 Some("The feed is read for the first time shortly after registration."),
+            ),
+            Health::Ok if !f.notes.is_empty() => (
+                "working, with entries left out",
+                Some(
+                    "The feed is read, but not everything in it could be kept: the notes \
+                     above say what and why.",
+                ),
             ),
             Health::Ok => ("working", None),
             Health::Degraded => (
@@ -209,6 +218,7 @@ impl HealthView {
             interval: f.interval_secs.map(every),
             added: when(blog.added_at, now),
             advice,
+            notes: f.notes.clone(),
         }
     }
 }
