@@ -1,9 +1,10 @@
 //! Atom 1.0, RSS 2.0, JSON Feed 1.1 and OPML 2.0 for the site, every hub and every
 //! community, answering conditional GET, and the WebSub pings that tell a hub they changed.
 //!
-//! - Entries are the newest public posts, a blog's first-crawl history (backfill) left
-//!   out: from the index's river when the index is open (a hub: its tag; a community: the
-//!   rivers of its hubs merged), else from the store.
+//! - Entries are what the scope's page shows, first-crawl history (backfill) included: the
+//!   site's, the newest public posts by date (as the home page); a hub's, its river from
+//!   the index when it is open (a community: the rivers of its hubs merged; a blog's kin:
+//!   their river), else from the store.
 //! - The validator is computed before any post is loaded: the ids the river gives, the
 //!   store's latest change mark (any edit moves it) and what the feed says about itself.
 //!   A `304` therefore costs one river query and one indexed store read. Without the index,
@@ -344,6 +345,9 @@ async fn select(
         Scope::Community { tags, .. } => tags.iter().cloned().map(Some).collect(),
         Scope::Kin { blogs, .. } => return select_blogs(store, search, blogs, limit).await,
     };
+    // The site's feed shows what the home page shows: the newest posts by date, from the
+    // store (an indexed read of the first rows).
+    let search = search.filter(|_| *scope != Scope::Site);
     if let Some(search) = search {
         let search = search.clone();
         let hits = tokio::task::spawn_blocking(move || {
@@ -354,10 +358,9 @@ async fn select(
             Ok::<_, kith_index::Error>(all)
         })
         .await??;
-        let mut hits: Vec<_> = hits
-            .into_iter()
-            .filter(|h| h.river >= kith_index::LIVE_BONUS)
-            .collect();
+        // What the hub page's river shows, first-crawl history included (below live posts,
+        // as there), so that a hub whose posts are all history has a feed.
+        let mut hits = hits;
         hits.sort_by(|a, b| b.river.cmp(&a.river).then(b.post_id.cmp(&a.post_id)));
         let mut seen = HashSet::new();
         let ids = hits
@@ -368,8 +371,8 @@ async fn select(
             .collect();
         return Ok(Selection { ids, posts: None });
     }
-    // The store: newest first, backfill left out, filtered by tag for hubs and
-    // communities (bounded: without the index this is a fallback, not the plan).
+    // The store: newest first, filtered by tag for hubs and communities (bounded: without
+    // the index this is a fallback for them, not the plan).
     let wanted: HashSet<String> = tags.into_iter().flatten().collect();
     let mut out: Vec<Post> = Vec::new();
     let mut before = None;
@@ -382,7 +385,7 @@ async fn select(
                 before,
                 blog: None,
                 public_only: true,
-                include_backfill: false,
+                include_backfill: true,
             })
             .await?;
         let n = posts.len();
