@@ -605,3 +605,148 @@ fn sanitiser_fast_path_agrees_with_ammonia_on_the_corpus() {
         "the fast path took only {fast_bytes} of {total_bytes} bytes"
     );
 }
+
+/// `s` in UTF-16 (little- or big-endian), with or without a byte-order mark.
+fn utf16(s: &str, little: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for unit in bom.then_some(0xfeff).into_iter().chain(s.encode_utf16()) {
+        let bytes = if little {
+            unit.to_le_bytes()
+        } else {
+            unit.to_be_bytes()
+        };
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// `s` in UTF-32 (little- or big-endian), with or without a byte-order mark.
+fn utf32(s: &str, little: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in bom.then_some('\u{feff}').into_iter().chain(s.chars()) {
+        let bytes = if little {
+            u32::from(c).to_le_bytes()
+        } else {
+            u32::from(c).to_be_bytes()
+        };
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// Every way of writing `text` in UTF-16 and UTF-32, named.
+fn wide_encodings(text: &str) -> Vec<(String, Vec<u8>)> {
+    let mut all = Vec::new();
+    for little in [true, false] {
+        for bom in [true, false] {
+            let end = if little { "LE" } else { "BE" };
+            let mark = if bom { "with BOM" } else { "without BOM" };
+            all.push((format!("UTF-16{end} {mark}"), utf16(text, little, bom)));
+            all.push((format!("UTF-32{end} {mark}"), utf32(text, little, bom)));
+        }
+    }
+    all
+}
+
+// Issue 15 item 4: UTF-16 and UTF-32 feeds were refused as "no RSS, Atom or JSON Feed
+// root element" (and without a byte-order mark not even taken for feeds).
+#[test]
+fn utf16_and_utf32_feeds_are_read_with_or_without_a_byte_order_mark() {
+    let rss = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<rss version=\"2.0\"><channel>\
+        <title>Café 😀</title><item><title>Ünïcode “quoted” 𝄞</title><guid>1</guid>\
+        <category>Rust</category><description>&lt;p&gt;Body &amp;amp; text&lt;/p&gt;</description>\
+        </item></channel></rss>";
+    let atom = "<?xml version='1.0' encoding='utf-32'?><feed xmlns=\"http://www.w3.org/2005/Atom\">\
+        <title>Ατομ</title><entry><id>a</id><title type=\"html\">&lt;b&gt;日本語&lt;/b&gt;</title>\
+        </entry></feed>";
+    for (name, body) in wide_encodings(rss) {
+        assert!(looks_like_feed(&body), "{name}: not taken for a feed");
+        // Without a label, with the right one, and with a wrong one: the bytes decide, and
+        // the declaration inside (`encoding="UTF-16"`) does not decode the text again.
+        for content_type in [
+            None,
+            Some("application/rss+xml; charset=utf-16"),
+            Some("application/rss+xml; charset=iso-8859-1"),
+        ] {
+            let f = parse_feed(&body, content_type, &base(), Utc::now())
+                .unwrap_or_else(|e| panic!("{name} {content_type:?}: {e}"));
+            assert_eq!(
+                f.title.as_deref(),
+                Some("Café 😀"),
+                "{name} {content_type:?}"
+            );
+            assert_eq!(
+                titles(&f),
+                ["Ünïcode “quoted” 𝄞"],
+                "{name} {content_type:?}"
+            );
+            assert_eq!(f.entries[0].text, "Body & text", "{name}");
+            assert_eq!(f.entries[0].categories, ["Rust"], "{name}");
+        }
+    }
+    for (name, body) in wide_encodings(atom) {
+        let f =
+            parse_feed(&body, None, &base(), Utc::now()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(f.title.as_deref(), Some("Ατομ"), "{name}");
+        assert_eq!(titles(&f), ["日本語"], "{name}");
+    }
+}
+
+#[test]
+fn a_json_feed_in_utf16_or_utf32_is_read() {
+    let json = r#"  {"version": "https://jsonfeed.org/version/1.1", "title": "Jeść 😀",
+        "items": [{"id": "1", "title": "Zürich", "content_text": "x", "tags": ["Ελληνικά"]}]}"#;
+    for (name, body) in wide_encodings(json) {
+        assert!(looks_like_feed(&body), "{name}: not taken for a feed");
+        let f = parse_feed(&body, Some("application/feed+json"), &base(), Utc::now())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(f.title.as_deref(), Some("Jeść 😀"), "{name}");
+        assert_eq!(titles(&f), ["Zürich"], "{name}");
+        assert_eq!(f.entries[0].categories, ["Ελληνικά"], "{name}");
+    }
+}
+
+#[test]
+fn invalid_utf32_becomes_replacement_characters_not_a_lost_feed() {
+    let (head, tail) = (
+        "<rss version=\"2.0\"><channel><item><guid>1</guid><title>a",
+        "b</title></item></channel></rss>",
+    );
+    for little in [true, false] {
+        let mut body = utf32(head, little, false);
+        // A surrogate and a code point past U+10FFFF: neither is a character.
+        for bad in [0xd800u32, 0x0011_0000] {
+            body.extend_from_slice(&if little {
+                bad.to_le_bytes()
+            } else {
+                bad.to_be_bytes()
+            });
+        }
+        body.extend(utf32(tail, little, false));
+        // A unit cut short at the end.
+        body.extend_from_slice(&[0, 0]);
+        let f = parse_feed(&body, None, &base(), Utc::now()).unwrap();
+        assert_eq!(
+            titles(&f),
+            ["a\u{fffd}\u{fffd}b"],
+            "little endian: {little}"
+        );
+        assert!(decode(&body, None).ends_with("</rss>\u{fffd}"));
+    }
+}
+
+// A label saying UTF-16 on bytes that are not (no zero bytes where UTF-16 has them) is
+// not believed, inside the document or on it.
+#[test]
+fn a_utf16_label_on_utf8_bytes_is_overruled() {
+    let xml = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss version=\"2.0\"><channel>\
+        <title>Café</title></channel></rss>";
+    for content_type in [
+        None,
+        Some("text/xml; charset=utf-16"),
+        Some("text/xml; charset=UTF-32"),
+    ] {
+        let f = parse_feed(xml.as_bytes(), content_type, &base(), Utc::now()).unwrap();
+        assert_eq!(f.title.as_deref(), Some("Café"), "{content_type:?}");
+    }
+}
