@@ -1,18 +1,18 @@
 //! Text that feeds call plain, and text made from HTML: titles, descriptions, names,
 //! categories, and the title of a post that has none.
 //!
-//! Every field is decoded once, as its format declares it, and the result is text (never
-//! markup for a program to interpret):
+//! Every field is decoded once, as its format declares it, and the result is plain text:
 //! - declared HTML (Atom `type="html"` and `"xhtml"`) is reduced to its text: tags removed,
 //!   entities decoded once, so `&amp;lt;script&amp;gt;` in the HTML is the text
 //!   `&lt;script&gt;`;
 //! - declared text (Atom `type="text"`, JSON Feed) is taken as it is, white space collapsed:
 //!   a `<b>` in it is the three characters `<b>`;
 //! - undeclared text (RSS, Dublin Core, `media:title`, people's names in every format) is
-//!   HTML when it holds HTML tags, or any tag that only markup has (`<script>`, an
-//!   attribute); otherwise it is text, in which references left over from escaping twice
-//!   (`&#39;`) are decoded to the characters they stand for, but never to `<`, `>` or `&`:
-//!   a second decode must not make markup (or another reference) out of text.
+//!   HTML when it holds HTML tags, or any tag that is never meant as text (`<script>`, a
+//!   tag with an attribute); otherwise it is text, in which references left over from
+//!   escaping twice (`&#39;`) are decoded to the characters they stand for, but never to
+//!   `<`, `>` or `&`: a second decode must not make markup (or another reference) out of
+//!   text.
 
 use crate::sanitize::html_to_text;
 
@@ -295,12 +295,28 @@ pub(super) fn looks_like_html(s: &str) -> bool {
         "math",
         "form",
     ];
-    /// Elements that load, run, embed or restyle something.
+    /// Elements that run, load, embed or restyle something, or swallow what follows them,
+    /// with no attribute at all. (`<link>` and `<meta>` need attributes to do anything, and
+    /// any attribute makes text markup; bare, in a title about HTML, they stay text.)
     const ACTIVE: &[&str] = &[
-        "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "svg",
-        "math", "form", "input", "button", "textarea", "select", "img", "image", "video", "audio",
-        "source", "link", "meta", "base", "template", "noscript", "xmp", "marquee", "body", "html",
-        "head",
+        "script",
+        "style",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "svg",
+        "math",
+        "form",
+        "template",
+        "noscript",
+        "noembed",
+        "noframes",
+        "xmp",
+        "plaintext",
+        "textarea",
     ];
     let mut any = false;
     let mut foreign = false;
@@ -368,6 +384,12 @@ mod tests {
         // whatever else is there.
         assert_eq!(t("<foo>x</foo><script>alert(1)</script>y"), "xy");
         assert_eq!(t("<foo onclick=alert(1)>x</foo>"), "x");
+        assert_eq!(t("<meta http-equiv=refresh>y"), "y");
+        // Inert without attributes: a title about HTML keeps its subject.
+        assert_eq!(
+            t("The <link> and <meta> elements"),
+            "The <link> and <meta> elements"
+        );
         assert_eq!(
             t("&lt;script&gt; &#60;b&#x3e; &amp;amp; &#39;ok&#39; &bogus; &#0;"),
             "&lt;script&gt; &#60;b&#x3e; &amp;amp; 'ok' &bogus; &#0;"
