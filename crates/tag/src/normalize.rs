@@ -1,9 +1,15 @@
 //! The two forms of a tag: the normal form people see in URLs and the match key rules and
 //! counts compare.
 //!
-//! - [`normalize`]: Unicode NFKC, case folding, separators (white space, `_`, `.`, `/`,
-//!   dashes, `,;:|\`) to a single `-`, edge punctuation trimmed. `Machine_Learning`,
-//!   `machine learning` and `ＭＡＣＨＩＮＥ－LEARNING` are all `machine-learning`.
+//! - [`normalize`]: Unicode NFKC, case folding, then a slug: letters, digits and combining
+//!   marks (any script) in words joined by single `-`; everything else between words
+//!   (white space, `_`, `.`, `/`, dashes, markup, `../`, `?#%`, `{{ }}`) is one `-`;
+//!   invisible characters (controls, bidirectional controls, zero-width characters) and
+//!   apostrophes (`rust's` is `rust`, `don't` is `dont`) are dropped. The one exception is
+//!   the names of programming languages: a word may end in `+` or `++` (`c++`), and a word of
+//!   one or two letters in `#` (`c#`, `f#`). At most [`MAX_TAG_CHARS`] characters.
+//!   `Machine_Learning`, `machine learning` and `ＭＡＣＨＩＮＥ－LEARNING` are all
+//!   `machine-learning`.
 //! - [`match_key`]: the normal form with plurals and possessives folded, so that
 //!   `containers`, `container` and `container's` are one tag. It is for comparing, not for
 //!   showing: the hub shows the most common surface form.
@@ -18,51 +24,75 @@ use unicode_normalization::is_nfkc_quick;
 
 /// Longest normal form kept, in bytes: anything longer is a sentence, not a tag.
 pub const MAX_TAG_BYTES: usize = 100;
+/// Longest normal form kept, in characters.
+pub const MAX_TAG_CHARS: usize = 64;
 
-/// The tag normal form: NFKC, case-folded, separators to `-`. `None` when nothing usable
-/// (no letter or digit) is left.
+/// The tag normal form: NFKC, case-folded, slugged (see the module doc). `None` when
+/// nothing usable (no letter or digit) is left.
 ///
 /// This refines [`kith_model::normalize_tag`] (which config validation uses): every tag it
-/// accepts has the same normal form here when written in plain lower-case ASCII.
+/// accepts has the same normal form here when written in plain lower-case ASCII letters,
+/// digits and separators.
 pub fn normalize(raw: &str) -> Option<String> {
     let mut folded = String::with_capacity(raw.len());
     fold_into(raw, &mut folded);
+    let chars: Vec<char> = folded
+        .chars()
+        .filter(|&c| c.is_whitespace() || !(c.is_control() || is_format(c)))
+        .collect();
     let mut out = String::with_capacity(folded.len());
     let mut pending_dash = false;
-    let core = folded.trim_matches(is_edge_punct).trim_start_matches('#');
-    for c in core.chars() {
-        if is_separator(c) {
-            pending_dash = !out.is_empty();
-        } else if c.is_control() || is_format(c) {
-            continue;
-        } else {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let after_word = out.ends_with(is_word) && !pending_dash;
+        if is_word(c) {
             if pending_dash {
                 out.push('-');
                 pending_dash = false;
             }
             out.push(c);
+        } else if is_apostrophe(c) {
+            // A possessive goes whole (`rust's`, `students'`); inside a word the apostrophe
+            // alone (`don't`).
+            let next = chars.get(i + 1).copied();
+            if after_word && next == Some('s') && chars.get(i + 2).is_none_or(|&n| !is_word(n)) {
+                i += 1;
+            }
+        } else if c == '+' && after_word {
+            // `c++`, `notepad++`: one or two, where a word ends.
+            let run = chars[i..].iter().take_while(|&&p| p == '+').count();
+            if run <= 2 && chars.get(i + run).is_none_or(|&n| !is_word(n)) {
+                out.extend(std::iter::repeat_n('+', run));
+            } else {
+                pending_dash = true;
+            }
+            i += run;
+            continue;
+        } else if c == '#'
+            && after_word
+            && chars.get(i + 1).is_none_or(|&n| !is_word(n))
+            && out.chars().rev().take_while(|&w| is_word(w)).count() <= 2
+        {
+            // `c#`, `f#`: a word of one or two letters may end in one `#`.
+            out.push('#');
+        } else {
+            // A separator, or anything else that is not part of a word.
+            pending_dash = !out.is_empty();
         }
+        i += 1;
     }
-    // Edge punctuation may have been hiding behind a separator ("(rust) ", ",#a").
-    loop {
-        let trimmed = out
-            .trim_matches(|c: char| c == '-' || is_edge_punct(c))
-            .trim_start_matches('#');
-        if trimmed.len() == out.len() {
-            break;
-        }
-        out = trimmed.to_owned();
-    }
-    if out.len() > MAX_TAG_BYTES {
-        let mut cut = MAX_TAG_BYTES;
+    if out.len() > MAX_TAG_BYTES || out.chars().count() > MAX_TAG_CHARS {
+        let mut cut = out
+            .char_indices()
+            .nth(MAX_TAG_CHARS)
+            .map_or(out.len(), |(at, _)| at)
+            .min(MAX_TAG_BYTES);
         while !out.is_char_boundary(cut) {
             cut -= 1;
         }
         out.truncate(cut);
-        out.truncate(
-            out.trim_end_matches(|c: char| c == '-' || is_edge_punct(c))
-                .len(),
-        );
+        out.truncate(out.trim_end_matches('-').len());
     }
     out.chars().any(char::is_alphanumeric).then_some(out)
 }
@@ -103,47 +133,25 @@ pub(crate) fn fold_into(raw: &str, out: &mut String) {
     }
 }
 
-fn is_separator(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '-' | '_' | '.' | '/' | '\\' | ',' | ';' | ':' | '|' | '\u{2010}'
-                ..='\u{2015}' | '\u{2212}' | '\u{00b7}'
-        )
+/// Letters, digits and combining marks, in any script: what words of a tag are made of.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || (!c.is_ascii() && unicode_normalization::char::is_combining_mark(c))
 }
 
-/// Zero-width and other invisible formatting characters.
+fn is_apostrophe(c: char) -> bool {
+    // `fold_into` has made typographic apostrophes straight.
+    matches!(c, '\'' | '\u{2019}')
+}
+
+/// Zero-width, bidirectional and other invisible formatting characters.
 fn is_format(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}')
-}
-
-/// Punctuation that wraps a tag without being part of it: quotes, brackets, `#` of a
-/// hashtag, sentence punctuation. `+` and a trailing `#` are kept (`c++`, `c#`).
-fn is_edge_punct(c: char) -> bool {
-    matches!(
-        c,
-        '"' | '\''
-            | '`'
-            | '('
-            | ')'
-            | '['
-            | ']'
-            | '{'
-            | '}'
-            | '<'
-            | '>'
-            | '«'
-            | '»'
-            | '“'
-            | '”'
-            | '‘'
-            | '’'
-            | '!'
-            | '?'
-            | '*'
-            | '~'
-            | '='
-            | '@'
+    matches!(c,
+        '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2069}'
+        | '\u{061c}'
+        | '\u{feff}'
+        | '\u{00ad}'
     )
 }
 
@@ -373,6 +381,48 @@ mod tests {
         assert_eq!(n(""), None);
     }
 
+    // Issue 15 item 2: a normal form is letters, digits and single hyphens, whatever the
+    // author wrote.
+    #[test]
+    fn markup_paths_templates_and_bidi_are_slugged() {
+        assert_eq!(
+            n("<script>alert(1)</script>").as_deref(),
+            Some("script-alert-1-script")
+        );
+        assert_eq!(
+            n("<img src=x onerror=alert(1)>").as_deref(),
+            Some("img-src-x-onerror-alert-1")
+        );
+        assert_eq!(n("../../etc/passwd").as_deref(), Some("etc-passwd"));
+        assert_eq!(n("..\\..\\boot.ini").as_deref(), Some("boot-ini"));
+        assert_eq!(n("a?b#c%d").as_deref(), Some("a-b-c-d"));
+        assert_eq!(n("{{ tag }}").as_deref(), Some("tag"));
+        assert_eq!(n("${jndi:ldap}").as_deref(), Some("jndi-ldap"));
+        assert_eq!(
+            n("javascript:alert(1)").as_deref(),
+            Some("javascript-alert-1")
+        );
+        assert_eq!(n("\u{202e}gnp.exe\u{202c}").as_deref(), Some("gnp-exe"));
+        assert_eq!(n("a\u{2066}b\u{2069}\u{061c}").as_deref(), Some("ab"));
+        assert_eq!(n("rust 🦀").as_deref(), Some("rust"));
+        assert_eq!(n("rust's").as_deref(), Some("rust"));
+        assert_eq!(n("students'").as_deref(), Some("students"));
+        assert_eq!(n("don’t panic").as_deref(), Some("dont-panic"));
+        assert_eq!(n("Notepad++").as_deref(), Some("notepad++"));
+        assert_eq!(n("a+b").as_deref(), Some("a-b"));
+        assert_eq!(n("c+++").as_deref(), Some("c"));
+        assert_eq!(n("F#").as_deref(), Some("f#"));
+        assert_eq!(n("rust#").as_deref(), Some("rust"));
+        assert_eq!(n("c# c++").as_deref(), Some("c#-c++"));
+        assert_eq!(
+            n("हिन्दी").as_deref(),
+            Some("हिन्दी"),
+            "the virama is part of the word"
+        );
+        assert_eq!(n("<>{}"), None);
+        assert_eq!(n("\u{202e}\u{202c}"), None);
+    }
+
     #[test]
     fn agrees_with_the_model_floor_on_plain_tags() {
         for raw in [
@@ -393,6 +443,9 @@ mod tests {
         let long = "é".repeat(80);
         let t = n(&long).unwrap();
         assert!(t.len() <= MAX_TAG_BYTES && t.chars().all(|c| c == 'é'));
+        let t = n(&"a".repeat(80)).unwrap();
+        assert_eq!(t.chars().count(), MAX_TAG_CHARS);
+        assert_eq!(n(&format!("{}-b", "a".repeat(63))).unwrap(), "a".repeat(63));
     }
 
     #[test]
@@ -486,6 +539,27 @@ mod props {
     use super::*;
     use proptest::prelude::*;
 
+    /// Letters, digits and marks in words joined by single hyphens; `+` and `#` only at the
+    /// end of a word (`c++`, `c#`).
+    fn in_grammar(t: &str) -> bool {
+        !t.starts_with('-')
+            && !t.ends_with('-')
+            && !t.contains("--")
+            && t.char_indices().all(|(i, c)| {
+                let ends_word = t[i..]
+                    .trim_start_matches(['+', '#'])
+                    .chars()
+                    .next()
+                    .is_none_or(|n| n == '-');
+                let after_word = t[..i].chars().next_back().is_some_and(is_word);
+                is_word(c)
+                    || c == '-'
+                    || (matches!(c, '+' | '#')
+                        && ends_word
+                        && (after_word || t[..i].ends_with('+')))
+            })
+    }
+
     proptest! {
         /// The normal form is a fixed point, has no edge or doubled dashes and no upper case.
         #[test]
@@ -496,6 +570,18 @@ mod props {
                 prop_assert!(!once.contains("--"));
                 prop_assert!(once.chars().any(char::is_alphanumeric));
                 prop_assert!(once.len() <= MAX_TAG_BYTES);
+                prop_assert!(once.chars().count() <= MAX_TAG_CHARS);
+                prop_assert!(in_grammar(&once), "{:?}", once);
+            }
+        }
+
+        /// Punctuation that markup, paths, templates and bidirectional tricks are made of
+        /// never survives.
+        #[test]
+        fn hostile_characters_are_slugged(raw in "[a-cC<>{}()/.\\\\#+?%=;:'\"&$\u{202a}-\u{202e}\u{2066}-\u{2069} -]{0,30}") {
+            if let Some(once) = normalize(&raw) {
+                prop_assert!(in_grammar(&once), "{:?} from {:?}", once, raw);
+                prop_assert_eq!(normalize(&once), Some(once.clone()));
             }
         }
 

@@ -156,7 +156,9 @@ impl Tagger {
                 continue;
             };
             let key = crate::match_key(&normal);
-            let mut reason = format!("feed category {:?}", raw.trim());
+            // What the author wrote, unless it could carry markup: then the normal form.
+            let surface = surface_form(raw, &normal);
+            let mut reason = format!("feed category {surface:?}");
             let resolved = match blog.and_then(|b| b.map.get(&key).map(|r| (b, r))) {
                 Some((b, mapped)) => {
                     reason.push_str(&format!(" (mapped to {} for {})", mapped.normal, b.url));
@@ -175,10 +177,7 @@ impl Tagger {
             if !resolved.via.is_empty() {
                 reason.push_str(&format!(" ({})", resolved.via));
             }
-            let display = resolved
-                .display
-                .clone()
-                .unwrap_or_else(|| tidy_display(raw));
+            let display = resolved.display.clone().unwrap_or(surface);
             self.offer(&mut set, resolved, display, TagSource::Author, 1.0, reason);
         }
 
@@ -247,7 +246,10 @@ impl Tagger {
                 if !resolved.via.is_empty() {
                     reason.push_str(&format!(" ({})", resolved.via));
                 }
-                let display = resolved.display.clone().unwrap_or(kw.display);
+                let display = resolved
+                    .display
+                    .clone()
+                    .unwrap_or_else(|| surface_form(&kw.display, &kw.normal));
                 let score = (kw.score * 1000.0).round() / 1000.0;
                 self.offer(
                     &mut set,
@@ -450,9 +452,30 @@ fn collapse_ws(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// The author's category as shown: trimmed, inner white space collapsed.
-fn tidy_display(raw: &str) -> String {
-    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Longest surface form kept, in characters.
+const MAX_DISPLAY_CHARS: usize = 64;
+
+/// A tag as shown: as written (trimmed, inner white space collapsed) when that is words of
+/// letters, digits and marks joined by single separators a tag may have (` `, `-`, `_`,
+/// `.`, `/`, `&`, `'`, `+` and `#` as in `C++` and `C#`) and no `..`; otherwise `normal`,
+/// the normal form. Surface forms are stored and handed to programs (export, JSON API) as
+/// plain text: one must never carry markup (`<script>`), a template (`{{ }}`), a path
+/// (`../`), a `javascript:` URL or a bidirectional override.
+fn surface_form(raw: &str, normal: &str) -> String {
+    let tidy = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let allowed = |c: char| {
+        c.is_alphanumeric()
+            || (!c.is_ascii() && unicode_normalization::char::is_combining_mark(c))
+            || matches!(
+                c,
+                ' ' | '-' | '_' | '.' | '/' | '&' | '\'' | '\u{2019}' | '+' | '#'
+            )
+    };
+    let safe = tidy.chars().all(allowed)
+        && !tidy.contains("..")
+        && tidy.chars().count() <= MAX_DISPLAY_CHARS
+        && normalize(&tidy).as_deref() == Some(normal);
+    if safe { tidy } else { normal.to_owned() }
 }
 
 /// ISO 639-3 or 639-1 code to whatlang's language.
@@ -519,6 +542,64 @@ mod tests {
     const RUST_TEXT: &str = "The borrow checker rejects programs that alias mutable state. \
         Lifetimes tell the borrow checker how long references live. Ownership and lifetimes \
         together make the borrow checker precise.";
+
+    // Issue 15 item 2: what the author wrote is shown and stored (export, JSON API) as the
+    // tag's surface form and in its reason; neither may carry markup, a template, a path or
+    // a bidirectional override.
+    #[test]
+    fn surface_forms_and_reasons_never_carry_markup() {
+        let t = tagger("[limits]\nmax_tags_per_post = 20\n");
+        let d = tags_of(
+            &t,
+            "t",
+            "",
+            &[
+                "<script>alert(1)</script>",
+                "<b onmouseover=alert(1)>Bold</b>",
+                "\u{202e}kcatta",
+                "{{ Templating }}",
+                "../../etc/passwd",
+                "Notes?x=%2e%2e",
+                "C++",
+                "C#",
+                "Node.js",
+                "Systems Programming",
+                "Rust's Future",
+            ],
+            None,
+        );
+        let shown: Vec<(&str, &str)> = d
+            .iter()
+            .map(|d| (d.tag.as_str(), d.display.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("script-alert-1-script", "script-alert-1-script"),
+                (
+                    "b-onmouseover-alert-1-bold-b",
+                    "b-onmouseover-alert-1-bold-b"
+                ),
+                ("kcatta", "kcatta"),
+                ("templating", "templating"),
+                ("etc-passwd", "etc-passwd"),
+                ("notes-x-2e-2e", "notes-x-2e-2e"),
+                ("c++", "C++"),
+                ("c#", "C#"),
+                ("node-js", "Node.js"),
+                ("systems-programming", "Systems Programming"),
+                ("rust-future", "Rust's Future"),
+            ]
+        );
+        for d in &d {
+            for bad in ["<", ">", "{", "}", "..", "=", "%", "?", "\u{202e}"] {
+                assert!(!d.display.contains(bad), "{bad} in {:?}", d.display);
+                assert!(!d.reason.contains(bad), "{bad} in {:?}", d.reason);
+            }
+        }
+        assert_eq!(d[0].reason, "feed category \"script-alert-1-script\"");
+        assert_eq!(d[6].reason, "feed category \"C++\"");
+    }
 
     #[test]
     fn the_words_that_glue_a_blog_post_together_are_not_tags() {

@@ -1,7 +1,7 @@
 //! What every format becomes ([`RawFeed`]), and how it becomes posts: links picked,
 //! HTML sanitised, text extracted, dates clamped, ids settled.
 
-use super::text::{derived_title, escape_text, plain_text, text_of};
+use super::text::{Declared, category, derived_title, escape_text, text_as, text_of};
 use super::{ParsedFeed, dates::parse_date, xml_repair};
 use crate::sanitize::Sanitizer;
 use chrono::{DateTime, Utc};
@@ -48,6 +48,13 @@ pub(super) struct RawLink {
 
 impl RawFeed {
     pub(super) fn from_feed_rs(feed: feed_rs::model::Feed, hints: xml_repair::Hints) -> RawFeed {
+        // Atom declares its text constructs (`type="text"` is text); RSS says nothing, and
+        // feed-rs calls its text plain.
+        let plain = if feed.feed_type == feed_rs::model::FeedType::Atom {
+            Declared::Text
+        } else {
+            Declared::Unsaid
+        };
         let link = |l: feed_rs::model::Link| RawLink {
             href: l.href,
             rel: l.rel,
@@ -104,9 +111,9 @@ impl RawFeed {
                     title: e
                         .title
                         .as_ref()
-                        .map(text_of)
+                        .map(|t| text_of(t, plain))
                         .filter(|t| !t.is_empty())
-                        .or_else(|| hint.title.map(|t| plain_text(&t))),
+                        .or_else(|| hint.title.map(|t| text_as(&t, Declared::Unsaid))),
                     links,
                     body,
                     base: e.base,
@@ -119,13 +126,15 @@ impl RawFeed {
                     authors: e
                         .authors
                         .iter()
-                        .filter_map(|p| nonempty(p.name.as_deref()))
+                        .filter_map(|p| person_name(p.name.as_deref()))
                         .collect(),
                     categories: e
                         .categories
                         .into_iter()
                         .filter_map(|c| {
-                            nonempty(Some(&c.term)).or_else(|| nonempty(c.label.as_deref()))
+                            nonempty(Some(&c.term))
+                                .or_else(|| nonempty(c.label.as_deref()))
+                                .and_then(|raw| category(&raw))
                         })
                         .collect(),
                 }
@@ -135,16 +144,16 @@ impl RawFeed {
             title: feed
                 .title
                 .as_ref()
-                .map(text_of)
+                .map(|t| text_of(t, plain))
                 .filter(|t| !t.is_empty())
-                .or_else(|| hints.feed_title.map(|t| plain_text(&t))),
-            description: feed.description.as_ref().map(text_of),
+                .or_else(|| hints.feed_title.map(|t| text_as(&t, Declared::Unsaid))),
+            description: feed.description.as_ref().map(|t| text_of(t, plain)),
             links: feed.links.into_iter().map(link).collect(),
             ttl: feed.ttl,
             author: feed
                 .authors
                 .iter()
-                .find_map(|p| nonempty(p.name.as_deref())),
+                .find_map(|p| person_name(p.name.as_deref())),
             items,
         }
     }
@@ -230,6 +239,14 @@ impl RawItem {
             tags: Vec::new(),
         }
     }
+}
+
+/// A person's name as text. No format declares names as HTML, and a name is never
+/// markup: one that holds tags is reduced to its text (the tags removed), whatever the
+/// format.
+pub(super) fn person_name(s: Option<&str>) -> Option<String> {
+    s.map(|s| text_as(s, Declared::Unsaid))
+        .filter(|s| !s.is_empty())
 }
 
 fn nonempty(s: Option<&str>) -> Option<String> {

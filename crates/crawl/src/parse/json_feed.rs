@@ -4,8 +4,9 @@
 
 use super::ParseError;
 use super::dates::parse_date;
+use super::entry::person_name;
 use super::entry::{RawFeed, RawItem, RawLink};
-use super::text::{escape_text, plain_text};
+use super::text::{Declared, category, escape_text, text_as};
 
 /// Deeper nesting than this is refused rather than recursed into.
 const MAX_DEPTH: usize = 64;
@@ -90,8 +91,13 @@ pub(super) fn read(text: &str) -> Result<RawFeed, ParseError> {
         .map(item)
         .collect();
     Ok(RawFeed {
-        title: doc.str("title").map(plain_text).filter(|t| !t.is_empty()),
-        description: doc.str("description").map(plain_text),
+        // JSON Feed's title and description are plain text (the spec says so; HTML has
+        // fields of its own).
+        title: doc
+            .str("title")
+            .map(|t| text_as(t, Declared::Text))
+            .filter(|t| !t.is_empty()),
+        description: doc.str("description").map(|t| text_as(t, Declared::Text)),
         links,
         ttl: None,
         author: authors(&doc).into_iter().next(),
@@ -104,7 +110,7 @@ fn authors(v: &Value) -> Vec<String> {
     v.list("author")
         .into_iter()
         .chain(v.list("authors"))
-        .filter_map(|a| a.text("name"))
+        .filter_map(|a| person_name(a.text("name").as_deref()))
         .collect()
 }
 
@@ -137,7 +143,10 @@ fn item(v: &Value) -> RawItem {
     RawItem {
         id: v.text("id").unwrap_or_default(),
         id_is_permalink: true,
-        title: v.str("title").map(plain_text).filter(|t| !t.is_empty()),
+        title: v
+            .str("title")
+            .map(|t| text_as(t, Declared::Text))
+            .filter(|t| !t.is_empty()),
         links,
         body,
         base: None,
@@ -148,7 +157,7 @@ fn item(v: &Value) -> RawItem {
             .list("tags")
             .into_iter()
             .filter_map(|t| match t {
-                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+                Value::String(s) => category(s),
                 _ => None,
             })
             .collect(),

@@ -2,9 +2,10 @@
 //! language, dates.
 //!
 //! One bad byte must not lose the whole feed:
-//! - the body is decoded to UTF-8 lossily first (BOM, then the HTTP charset, then the XML
-//!   declaration; a label the bytes contradict is overruled), so feed-rs only ever sees
-//!   valid UTF-8;
+//! - the body is decoded to UTF-8 lossily first (BOM, then the zero bytes of UTF-16 and
+//!   UTF-32, then the HTTP charset, then the XML declaration; a label the bytes contradict
+//!   is overruled), so feed-rs only ever sees valid UTF-8 (and the repair pass rewrites the
+//!   XML declaration to say so, so that quick-xml never decodes the text a second time);
 //! - XML is then repaired (`xml_repair`) before feed-rs reads it: mismatched and stray end
 //!   tags, bare `&` and `<`, HTML entities, markup inside titles, Atom 0.3, unknown RSS
 //!   versions and Atom text types that feed-rs would otherwise reject whole;
@@ -64,8 +65,9 @@ pub struct ParseError {
 
 /// Whether a body looks like a feed (RSS, Atom, RDF or JSON Feed) rather than a web page.
 pub fn looks_like_feed(body: &[u8]) -> bool {
+    // UTF-16 and UTF-32 too: the head is decoded the way the whole body would be.
     let head = &body[..body.len().min(2048)];
-    let text = String::from_utf8_lossy(head);
+    let text = charset::decode_borrowed(head, None);
     let t = text.trim_start_matches('\u{feff}').trim_start();
     if t.starts_with('{') {
         return t.contains("jsonfeed.org/version");

@@ -605,3 +605,284 @@ fn sanitiser_fast_path_agrees_with_ammonia_on_the_corpus() {
         "the fast path took only {fast_bytes} of {total_bytes} bytes"
     );
 }
+
+/// `s` in UTF-16 (little- or big-endian), with or without a byte-order mark.
+fn utf16(s: &str, little: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for unit in bom.then_some(0xfeff).into_iter().chain(s.encode_utf16()) {
+        let bytes = if little {
+            unit.to_le_bytes()
+        } else {
+            unit.to_be_bytes()
+        };
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// `s` in UTF-32 (little- or big-endian), with or without a byte-order mark.
+fn utf32(s: &str, little: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in bom.then_some('\u{feff}').into_iter().chain(s.chars()) {
+        let bytes = if little {
+            u32::from(c).to_le_bytes()
+        } else {
+            u32::from(c).to_be_bytes()
+        };
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// Every way of writing `text` in UTF-16 and UTF-32, named.
+fn wide_encodings(text: &str) -> Vec<(String, Vec<u8>)> {
+    let mut all = Vec::new();
+    for little in [true, false] {
+        for bom in [true, false] {
+            let end = if little { "LE" } else { "BE" };
+            let mark = if bom { "with BOM" } else { "without BOM" };
+            all.push((format!("UTF-16{end} {mark}"), utf16(text, little, bom)));
+            all.push((format!("UTF-32{end} {mark}"), utf32(text, little, bom)));
+        }
+    }
+    all
+}
+
+// Issue 15 item 4: UTF-16 and UTF-32 feeds were refused as "no RSS, Atom or JSON Feed
+// root element" (and without a byte-order mark not even taken for feeds).
+#[test]
+fn utf16_and_utf32_feeds_are_read_with_or_without_a_byte_order_mark() {
+    let rss = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<rss version=\"2.0\"><channel>\
+        <title>Café 😀</title><item><title>Ünïcode “quoted” 𝄞</title><guid>1</guid>\
+        <category>Rust</category><description>&lt;p&gt;Body &amp;amp; text&lt;/p&gt;</description>\
+        </item></channel></rss>";
+    let atom = "<?xml version='1.0' encoding='utf-32'?><feed xmlns=\"http://www.w3.org/2005/Atom\">\
+        <title>Ατομ</title><entry><id>a</id><title type=\"html\">&lt;b&gt;日本語&lt;/b&gt;</title>\
+        </entry></feed>";
+    for (name, body) in wide_encodings(rss) {
+        assert!(looks_like_feed(&body), "{name}: not taken for a feed");
+        // Without a label, with the right one, and with a wrong one: the bytes decide, and
+        // the declaration inside (`encoding="UTF-16"`) does not decode the text again.
+        for content_type in [
+            None,
+            Some("application/rss+xml; charset=utf-16"),
+            Some("application/rss+xml; charset=iso-8859-1"),
+        ] {
+            let f = parse_feed(&body, content_type, &base(), Utc::now())
+                .unwrap_or_else(|e| panic!("{name} {content_type:?}: {e}"));
+            assert_eq!(
+                f.title.as_deref(),
+                Some("Café 😀"),
+                "{name} {content_type:?}"
+            );
+            assert_eq!(
+                titles(&f),
+                ["Ünïcode “quoted” 𝄞"],
+                "{name} {content_type:?}"
+            );
+            assert_eq!(f.entries[0].text, "Body & text", "{name}");
+            assert_eq!(f.entries[0].categories, ["Rust"], "{name}");
+        }
+    }
+    for (name, body) in wide_encodings(atom) {
+        let f =
+            parse_feed(&body, None, &base(), Utc::now()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(f.title.as_deref(), Some("Ατομ"), "{name}");
+        assert_eq!(titles(&f), ["日本語"], "{name}");
+    }
+}
+
+#[test]
+fn a_json_feed_in_utf16_or_utf32_is_read() {
+    let json = r#"  {"version": "https://jsonfeed.org/version/1.1", "title": "Jeść 😀",
+        "items": [{"id": "1", "title": "Zürich", "content_text": "x", "tags": ["Ελληνικά"]}]}"#;
+    for (name, body) in wide_encodings(json) {
+        assert!(looks_like_feed(&body), "{name}: not taken for a feed");
+        let f = parse_feed(&body, Some("application/feed+json"), &base(), Utc::now())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(f.title.as_deref(), Some("Jeść 😀"), "{name}");
+        assert_eq!(titles(&f), ["Zürich"], "{name}");
+        assert_eq!(f.entries[0].categories, ["Ελληνικά"], "{name}");
+    }
+}
+
+#[test]
+fn invalid_utf32_becomes_replacement_characters_not_a_lost_feed() {
+    let (head, tail) = (
+        "<rss version=\"2.0\"><channel><item><guid>1</guid><title>a",
+        "b</title></item></channel></rss>",
+    );
+    for little in [true, false] {
+        let mut body = utf32(head, little, false);
+        // A surrogate and a code point past U+10FFFF: neither is a character.
+        for bad in [0xd800u32, 0x0011_0000] {
+            body.extend_from_slice(&if little {
+                bad.to_le_bytes()
+            } else {
+                bad.to_be_bytes()
+            });
+        }
+        body.extend(utf32(tail, little, false));
+        // A unit cut short at the end.
+        body.extend_from_slice(&[0, 0]);
+        let f = parse_feed(&body, None, &base(), Utc::now()).unwrap();
+        assert_eq!(
+            titles(&f),
+            ["a\u{fffd}\u{fffd}b"],
+            "little endian: {little}"
+        );
+        assert!(decode(&body, None).ends_with("</rss>\u{fffd}"));
+    }
+}
+
+// A label saying UTF-16 on bytes that are not (no zero bytes where UTF-16 has them) is
+// not believed, inside the document or on it.
+#[test]
+fn a_utf16_label_on_utf8_bytes_is_overruled() {
+    let xml = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss version=\"2.0\"><channel>\
+        <title>Café</title></channel></rss>";
+    for content_type in [
+        None,
+        Some("text/xml; charset=utf-16"),
+        Some("text/xml; charset=UTF-32"),
+    ] {
+        let f = parse_feed(xml.as_bytes(), content_type, &base(), Utc::now()).unwrap();
+        assert_eq!(f.title.as_deref(), Some("Café"), "{content_type:?}");
+    }
+}
+
+// Issue 15 item 2: plain-text fields are decoded once, as the format declares them, and
+// come out as text.
+#[test]
+fn rss_titles_are_decoded_once_and_never_become_markup() {
+    let xml = r#"<rss version="2.0"><channel>
+        <title>&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt; feed</title>
+        <item><guid>1</guid><title>&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;</title></item>
+        <item><guid>2</guid><title>&lt;script&gt;alert(1)&lt;/script&gt;Hello</title></item>
+        <item><guid>3</guid><title>&lt;x onmouseover="alert(1)"&gt;Hover&lt;/x&gt; me</title></item>
+        <item><guid>4</guid><title><![CDATA[<b>Bold</b> &amp;lt;i&amp;gt;]]></title></item>
+        <item><guid>5</guid><title>&lt;img src=x onerror=alert(1)&gt;Picture &amp;amp; more</title></item>
+        <item><guid>6</guid><title>Don&amp;#39;t &amp;amp; won&amp;#x27;t</title></item>
+        </channel></rss>"#;
+    let f = parse(xml);
+    assert_eq!(
+        f.title.as_deref(),
+        Some("&lt;script&gt;alert(1)&lt;/script&gt; feed")
+    );
+    assert_eq!(
+        titles(&f),
+        [
+            // Escaped twice: one decode leaves the text `&lt;script&gt;`.
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+            // Escaped once: HTML, reduced to its text.
+            "Hello",
+            "Hover me",
+            "Bold &lt;i&gt;",
+            "Picture & more",
+            // Left over from escaping twice: characters, but never `&` again.
+            "Don't &amp; won't",
+        ]
+    );
+    for e in &f.entries {
+        assert!(!e.title.contains('<'), "{:?}", e.title);
+    }
+}
+
+#[test]
+fn atom_titles_follow_their_declared_type() {
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom">
+        <title type="text">&lt;b&gt;Feed&lt;/b&gt;</title>
+        <entry><id>1</id><title type="html">&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;Safe&lt;/b&gt; title</title></entry>
+        <entry><id>2</id><title type="text">&lt;b&gt; is bold</title></entry>
+        <entry><id>3</id><title>Default &lt;b&gt; and &amp;#39; stay</title></entry>
+        <entry><id>4</id><title type="html">&amp;amp;lt;script&amp;amp;gt; twice</title></entry>
+        <entry><id>5</id><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script><i>X</i>html</div></title></entry>
+        </feed>"#;
+    let f = parse(xml);
+    assert_eq!(f.title.as_deref(), Some("<b>Feed</b>"));
+    assert_eq!(
+        titles(&f),
+        [
+            "Safe title",
+            // Text is text: `<b>` is three characters, not an element.
+            "<b> is bold",
+            "Default <b> and &#39; stay",
+            // The HTML `&amp;lt;script&amp;gt;` (escaped twice) is the text `&lt;script&gt;`.
+            "&lt;script&gt; twice",
+            "Xhtml",
+        ]
+    );
+}
+
+#[test]
+fn json_feed_titles_are_plain_text() {
+    let json = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "<i>J</i> &amp; co",
+        "items": [{"id": "1", "title": "<b>Bold</b> &amp; &lt;plain&gt;", "content_text": "x"}]}"#;
+    let f = parse(json);
+    assert_eq!(f.title.as_deref(), Some("<i>J</i> &amp; co"));
+    assert_eq!(titles(&f), ["<b>Bold</b> &amp; &lt;plain&gt;"]);
+}
+
+#[test]
+fn authors_never_hold_markup() {
+    let xml = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+        <item><guid>1</guid><title>a</title><dc:creator>&lt;img src=x onerror=alert(1)&gt;Ann &lt;script&gt;steal()&lt;/script&gt;Lee</dc:creator></item>
+        <item><guid>2</guid><title>b</title><dc:creator>&lt;script&gt;alert(1)&lt;/script&gt;</dc:creator></item>
+        <item><guid>3</guid><title>c</title><dc:creator>Zoë &amp;amp; Co</dc:creator></item>
+        </channel></rss>"#;
+    let f = parse(xml);
+    let authors: Vec<Option<&str>> = f.entries.iter().map(|e| e.author.as_deref()).collect();
+    assert_eq!(authors, [Some("Ann Lee"), None, Some("Zoë &amp; Co")]);
+    let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom">
+        <author><name>&lt;b onclick="x()"&gt;Feed&lt;/b&gt; Author</name></author>
+        <entry><id>1</id><title>a</title><author><name>&lt;img src=x onerror=alert(1)&gt;Bob</name></author></entry>
+        <entry><id>2</id><title>b</title></entry></feed>"#;
+    let f = parse(xml);
+    let authors: Vec<Option<&str>> = f.entries.iter().map(|e| e.author.as_deref()).collect();
+    assert_eq!(authors, [Some("Bob"), Some("Feed Author")]);
+    let json = r#"{"version": "https://jsonfeed.org/version/1.1", "items": [
+        {"id": "1", "content_text": "x", "authors": [{"name": "<script>alert(1)</script>Cy"}]}]}"#;
+    assert_eq!(parse(json).entries[0].author.as_deref(), Some("Cy"));
+}
+
+#[test]
+fn categories_are_tags_not_markup_paths_or_templates() {
+    let xml = "<rss version=\"2.0\"><channel><item><guid>1</guid><title>a</title>\
+        <category>&lt;script&gt;alert(1)&lt;/script&gt;</category>\
+        <category>&lt;b&gt;Rust&lt;/b&gt;</category>\
+        <category>&amp;lt;script&amp;gt;</category>\
+        <category>../../etc/passwd</category>\
+        <category>{{ 7*7 }}</category>\
+        <category>javascript:alert(1)</category>\
+        <category>\u{202e}gnp.exe\u{202c}</category>\
+        <category>100%</category><category>What's new?#</category>\
+        <category>   </category>\
+        <category>C++</category><category>C#</category><category>Node.js</category>\
+        <category>Systems  Programming</category><category>#hashtag</category>\
+        </item></channel></rss>";
+    let f = parse(xml);
+    assert_eq!(
+        f.entries[0].categories,
+        [
+            "Rust",
+            "etc/passwd",
+            "gnp.exe",
+            "What's new",
+            "C++",
+            "C#",
+            "Node.js",
+            "Systems Programming",
+            "hashtag"
+        ]
+    );
+    let atom = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>1</id><title>a</title>\
+        <category term=\"&lt;img src=x onerror=alert(1)&gt;\"/><category term=\"x\u{2066}y\"/>\
+        <category term=\"hindi\" label=\"Hindi\"/><category term=\"हिन्दी\"/></entry></feed>";
+    assert_eq!(parse(atom).entries[0].categories, ["xy", "hindi", "हिन्दी"]);
+    let json = r#"{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1",
+        "content_text": "x", "tags": ["<i>go</i>", "{% raw %}", "a/../b", "-lead-", "C++"]}]}"#;
+    assert_eq!(
+        parse(json).entries[0].categories,
+        ["go", "a b", "lead", "C++"]
+    );
+}

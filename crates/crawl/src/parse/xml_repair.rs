@@ -9,7 +9,9 @@
 //!   references and control characters are dropped; text outside the root is dropped;
 //! - markup inside elements that hold text (RSS `title` and `description`, Atom text
 //!   constructs that are not XHTML) becomes escaped text, as if it had been escaped: feed-rs
-//!   would otherwise keep only the text before the first child;
+//!   would otherwise keep only the text before the first child; an Atom text construct
+//!   that says `type="text"` but holds elements is HTML (its elements are markup, not text),
+//!   and so is one of a binary type whose base64 decodes to HTML;
 //! - Atom 0.3 becomes Atom 1.0 (namespace, renamed elements, `mode="escaped|base64|xml"`);
 //!   Atom text types feed-rs rejects (`text/plain`, `application/octet-stream`, ...) become
 //!   `text`, `html` or `xhtml`, base64 decoded when that is what they are;
@@ -140,6 +142,11 @@ struct Frame<'a> {
     text: String,
     /// The repaired source of the text, for base64 that turns out not to be.
     raw: String,
+    /// Where in the output the `text` of this Atom text construct's `type="text"` is, to
+    /// be made `html` when the content turns out to be markup.
+    type_text_at: Option<usize>,
+    /// Base64 of a binary type: HTML if it decodes to HTML.
+    guess_html: bool,
 }
 
 struct Attr<'a> {
@@ -465,17 +472,19 @@ enum TextPlan {
     Text,
     Html,
     Xhtml,
-    /// Base64-encoded: decoded, then text (or HTML).
+    /// Base64-encoded: decoded, then text (or HTML). `guess`: the type says neither (a
+    /// binary type), so HTML if the decoded text looks like it.
     Base64 {
         html: bool,
+        guess: bool,
     },
 }
 
 impl TextPlan {
     fn type_attr(self) -> &'static str {
         match self {
-            TextPlan::Text | TextPlan::Base64 { html: false } => "text",
-            TextPlan::Html | TextPlan::Base64 { html: true } => "html",
+            TextPlan::Text | TextPlan::Base64 { html: false, .. } => "text",
+            TextPlan::Html | TextPlan::Base64 { html: true, .. } => "html",
             TextPlan::Xhtml => "xhtml",
         }
     }
@@ -491,7 +500,12 @@ fn atom_text_plan(ty: Option<&str>, mode: Option<&str>, atom03: bool) -> TextPla
     let html = matches!(ty, "html" | "text/html" | "xhtml" | "application/xhtml+xml");
     let plain = matches!(ty, "text" | "text/plain");
     match mode.map(|m| m.trim().to_ascii_lowercase()).as_deref() {
-        Some("base64") => return TextPlan::Base64 { html },
+        Some("base64") => {
+            return TextPlan::Base64 {
+                html,
+                guess: !html && !ty.starts_with("text/") && !plain,
+            };
+        }
         Some("escaped") => {
             return if plain {
                 TextPlan::Text
@@ -518,7 +532,10 @@ fn atom_text_plan(ty: Option<&str>, mode: Option<&str>, atom03: bool) -> TextPla
         t if t.ends_with("/xml") || t.ends_with("+xml") => TextPlan::Xhtml,
         // Anything else is binary and so base64 (RFC 4287 4.1.3.3); if it does not
         // decode to text, it is kept as it is.
-        _ => TextPlan::Base64 { html: false },
+        _ => TextPlan::Base64 {
+            html: false,
+            guess: true,
+        },
     }
 }
 
@@ -714,6 +731,16 @@ impl<'a> Repairer<'a> {
         // Markup inside a text element is text: written escaped, so that feed-rs reads
         // the element as the HTML it holds.
         if parent_flatten {
+            // Elements in an Atom text construct that says it is text: it is HTML.
+            if let Some(at) = self
+                .stack
+                .iter_mut()
+                .rev()
+                .find(|f| !f.escaped)
+                .and_then(|f| f.type_text_at.take())
+            {
+                self.out.replace_range(at..at + "text".len(), "html");
+            }
             if let Some(f) = self.stack.last_mut()
                 && f.capture == Capture::Base64
             {
@@ -808,6 +835,7 @@ impl<'a> Repairer<'a> {
         };
 
         let mut capture = Capture::None;
+        let mut guess_html = false;
         let mut flatten = false;
         let mut xhtml = parent_xhtml;
         let mut type_attr: Option<&'static str> = None;
@@ -893,9 +921,10 @@ impl<'a> Repairer<'a> {
             match plan {
                 TextPlan::Text | TextPlan::Html => flatten = true,
                 TextPlan::Xhtml => xhtml = true,
-                TextPlan::Base64 { .. } => {
+                TextPlan::Base64 { guess, .. } => {
                     flatten = true;
                     capture = Capture::Base64;
+                    guess_html = guess;
                 }
             }
         } else if (rss && matches!(loc, "title" | "description"))
@@ -932,7 +961,13 @@ impl<'a> Repairer<'a> {
                 replace.push(("version", Some("2.0")));
             }
         }
+        let tag_start = self.out.len();
         self.write_start(&out_name, &attrs, &replace, false);
+        const TYPE_TEXT: &str = " type=\"text\"";
+        let type_text_at = (type_attr == Some("text"))
+            .then(|| self.out[tag_start..].find(TYPE_TEXT))
+            .flatten()
+            .map(|p| tag_start + p + TYPE_TEXT.len() - "text\"".len());
         let name_for_frame = out_name;
         self.push(name, name_for_frame, loc, |f| {
             f.ns_len = ns_len;
@@ -941,6 +976,8 @@ impl<'a> Repairer<'a> {
             f.channel = channel;
             f.entry = entry;
             f.capture = capture;
+            f.type_text_at = type_text_at;
+            f.guess_html = guess_html;
         });
         if self_closing && let Some(f) = self.stack.pop() {
             self.close(f);
@@ -968,6 +1005,8 @@ impl<'a> Repairer<'a> {
             capture: Capture::None,
             text: String::new(),
             raw: String::new(),
+            type_text_at: None,
+            guess_html: false,
         };
         set(&mut f);
         self.stack.push(f);
@@ -1068,7 +1107,15 @@ impl<'a> Repairer<'a> {
                     .and_then(|bytes| String::from_utf8(bytes).ok())
                     .filter(|t| !t.contains(is_control));
                 match decoded {
-                    Some(text) => escape_into(&text, &mut self.out),
+                    Some(text) => {
+                        if f.guess_html
+                            && super::text::looks_like_html(&text)
+                            && let Some(at) = f.type_text_at
+                        {
+                            self.out.replace_range(at..at + "text".len(), "html");
+                        }
+                        escape_into(&text, &mut self.out);
+                    }
                     None => self.out.push_str(&f.raw),
                 }
             }
