@@ -152,22 +152,75 @@ pub fn content_hash(title: &str, text: &str) -> String {
 /// The tagger refines this (Unicode folding, inflection); this is the floor every stored
 /// tag meets so that `Rust`, ` rust ` and `RUST` are one tag from the start.
 pub fn normalize_tag(raw: &str) -> Option<String> {
+    let chars: Vec<char> = raw
+        .trim()
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter(|&c| !(c.is_control() || is_invisible(c)))
+        .collect();
     let mut out = String::with_capacity(raw.len());
     let mut pending_dash = false;
-    for c in raw.trim().chars().flat_map(char::to_lowercase) {
-        if c.is_whitespace() || matches!(c, '-' | '_' | '.' | '/') {
-            pending_dash = !out.is_empty();
-        } else if c.is_control() {
-            continue;
-        } else {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let after_word = !pending_dash && out.ends_with(char::is_alphanumeric);
+        let word_ends = |at: usize| chars.get(at).is_none_or(|n| !n.is_alphanumeric());
+        if c.is_alphanumeric() {
             if pending_dash {
                 out.push('-');
                 pending_dash = false;
             }
             out.push(c);
+        } else if c == '+' && after_word {
+            // `c++` is `cpp`, `google+` is `googleplus`, as tag sites slug them.
+            let run = chars[i..].iter().take_while(|&&p| p == '+').count();
+            if run <= 2 && word_ends(i + run) {
+                out.push_str(if run == 2 { "pp" } else { "plus" });
+            } else {
+                pending_dash = true;
+            }
+            i += run;
+            continue;
+        } else if c == '#'
+            && after_word
+            && word_ends(i + 1)
+            && out
+                .chars()
+                .rev()
+                .take_while(|w| w.is_alphanumeric())
+                .count()
+                <= 2
+        {
+            // `c#` is `csharp`.
+            out.push_str("sharp");
+        } else if c != '\'' && c != '\u{2019}' {
+            // Separators and anything else that is not a letter or digit (markup, `../`,
+            // `?#%`) are one hyphen between words; apostrophes join (`don't` is `dont`).
+            pending_dash = !out.is_empty();
         }
+        i += 1;
+    }
+    if let Some((cut, _)) = out.char_indices().nth(MAX_TAG_CHARS) {
+        out.truncate(cut);
+        out.truncate(out.trim_end_matches('-').len());
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// Longest normal form of a tag, in characters.
+pub const MAX_TAG_CHARS: usize = 64;
+
+/// Characters that show nothing but can reorder or hide text: bidirectional controls,
+/// zero-width characters, the soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2069}'
+        | '\u{061c}'
+        | '\u{feff}'
+        | '\u{00ad}'
+    )
 }
 
 #[cfg(test)]
@@ -186,6 +239,23 @@ mod tests {
         assert_eq!(normalize_tag("-lead-").as_deref(), Some("lead"));
         assert_eq!(normalize_tag(" - _ "), None);
         assert_eq!(normalize_tag("Ünïcode").as_deref(), Some("ünïcode"));
+        // Letters, digits and single hyphens only.
+        assert_eq!(
+            normalize_tag("<script>alert(1)</script>").as_deref(),
+            Some("script-alert-1-script")
+        );
+        assert_eq!(
+            normalize_tag("../../etc/passwd").as_deref(),
+            Some("etc-passwd")
+        );
+        assert_eq!(normalize_tag("a?b#c%d").as_deref(), Some("a-b-c-d"));
+        assert_eq!(normalize_tag("{{ tag }}").as_deref(), Some("tag"));
+        assert_eq!(normalize_tag("\u{202e}gnp.exe").as_deref(), Some("gnp-exe"));
+        assert_eq!(normalize_tag("C++").as_deref(), Some("cpp"));
+        assert_eq!(normalize_tag("C#").as_deref(), Some("csharp"));
+        assert_eq!(normalize_tag("don't").as_deref(), Some("dont"));
+        assert_eq!(normalize_tag(&"a".repeat(100)).map(|t| t.len()), Some(64));
+        assert_eq!(normalize_tag("<>"), None);
     }
 
     #[test]

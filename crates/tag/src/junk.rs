@@ -329,7 +329,7 @@ mod tests {
             "ipv6",
             "x86-64",
             "utf-8",
-            "c++",
+            "cpp",
             "h264",
             "python3",
             "k8s",

@@ -5,9 +5,11 @@
 //!   marks (any script) in words joined by single `-`; everything else between words
 //!   (white space, `_`, `.`, `/`, dashes, markup, `../`, `?#%`, `{{ }}`) is one `-`;
 //!   invisible characters (controls, bidirectional controls, zero-width characters) and
-//!   apostrophes (`rust's` is `rust`, `don't` is `dont`) are dropped. The one exception is
-//!   the names of programming languages: a word may end in `+` or `++` (`c++`), and a word of
-//!   one or two letters in `#` (`c#`, `f#`). At most [`MAX_TAG_CHARS`] characters.
+//!   apostrophes (`rust's` is `rust`, `don't` is `dont`) are dropped. The names of
+//!   programming languages are spelled out, as tag sites slug them: `++` or `+` ending a
+//!   word is `pp` or `plus` (`c++` is `cpp`), and `#` ending a word of one or two letters is
+//!   `sharp` (`c#` is `csharp`, `f#` is `fsharp`), so that a normal form never holds
+//!   anything but letters, digits and single hyphens. At most [`MAX_TAG_CHARS`] characters.
 //!   `Machine_Learning`, `machine learning` and `ＭＡＣＨＩＮＥ－LEARNING` are all
 //!   `machine-learning`.
 //! - [`match_key`]: the normal form with plurals and possessives folded, so that
@@ -63,7 +65,7 @@ pub fn normalize(raw: &str) -> Option<String> {
             // `c++`, `notepad++`: one or two, where a word ends.
             let run = chars[i..].iter().take_while(|&&p| p == '+').count();
             if run <= 2 && chars.get(i + run).is_none_or(|&n| !is_word(n)) {
-                out.extend(std::iter::repeat_n('+', run));
+                out.push_str(if run == 2 { "pp" } else { "plus" });
             } else {
                 pending_dash = true;
             }
@@ -75,7 +77,7 @@ pub fn normalize(raw: &str) -> Option<String> {
             && out.chars().rev().take_while(|&w| is_word(w)).count() <= 2
         {
             // `c#`, `f#`: a word of one or two letters may end in one `#`.
-            out.push('#');
+            out.push_str("sharp");
         } else {
             // A separator, or anything else that is not part of a word.
             pending_dash = !out.is_empty();
@@ -373,8 +375,8 @@ mod tests {
         assert_eq!(n(",#a").as_deref(), Some("a"));
         assert_eq!(n("\"Go\"").as_deref(), Some("go"));
         assert_eq!(n("(rust) ").as_deref(), Some("rust"));
-        assert_eq!(n("C++").as_deref(), Some("c++"));
-        assert_eq!(n("C#").as_deref(), Some("c#"));
+        assert_eq!(n("C++").as_deref(), Some("cpp"));
+        assert_eq!(n("C#").as_deref(), Some("csharp"));
         assert_eq!(n("zero\u{200b}width").as_deref(), Some("zerowidth"));
         assert_eq!(n(" - _ "), None);
         assert_eq!(n("!!!"), None);
@@ -408,12 +410,13 @@ mod tests {
         assert_eq!(n("rust's").as_deref(), Some("rust"));
         assert_eq!(n("students'").as_deref(), Some("students"));
         assert_eq!(n("don’t panic").as_deref(), Some("dont-panic"));
-        assert_eq!(n("Notepad++").as_deref(), Some("notepad++"));
+        assert_eq!(n("Notepad++").as_deref(), Some("notepadpp"));
+        assert_eq!(n("Google+").as_deref(), Some("googleplus"));
         assert_eq!(n("a+b").as_deref(), Some("a-b"));
         assert_eq!(n("c+++").as_deref(), Some("c"));
-        assert_eq!(n("F#").as_deref(), Some("f#"));
+        assert_eq!(n("F#").as_deref(), Some("fsharp"));
         assert_eq!(n("rust#").as_deref(), Some("rust"));
-        assert_eq!(n("c# c++").as_deref(), Some("c#-c++"));
+        assert_eq!(n("c# c++").as_deref(), Some("csharp-cpp"));
         assert_eq!(
             n("हिन्दी").as_deref(),
             Some("हिन्दी"),
