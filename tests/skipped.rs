@@ -108,3 +108,72 @@ async fn a_feed_of_other_blogs_posts_says_what_it_left_out() {
     orig.shutdown().await;
     copy.shutdown().await;
 }
+
+/// A 2 MB title, a 1.5 MB body and 300 categories are stored cut to their limits, and the
+/// blog's health says what was cut.
+#[tokio::test]
+async fn oversized_fields_are_cut_and_said() {
+    let root = tempfile::tempdir().unwrap();
+    let site_dir = root.path().join("big");
+    std::fs::create_dir_all(&site_dir).unwrap();
+    let big = StaticSite::serve(
+        site_dir.clone(),
+        SocketAddr::from((Ipv4Addr::new(127, 64, 0, 3), 0)),
+    )
+    .await
+    .unwrap();
+    let categories: String = (0..300)
+        .map(|i| format!("<category>topic {i}</category>"))
+        .collect();
+    let feed = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Big</title>\
+         <link>{home}</link><description>d</description>\
+         <item><title>{title}</title><guid>big-1</guid><link>{home}p/1</link>\
+         <pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate>{categories}\
+         <description>{body}</description></item>\
+         <item><title>Small</title><guid>small-1</guid><link>{home}p/2</link>\
+         <pubDate>Mon, 02 Nov 2026 11:00:00 GMT</pubDate><description>Fine.</description></item>\
+         </channel></rss>",
+        home = big.url("/"),
+        title = "Long title ".repeat(200_000),
+        body = "&lt;p&gt;words and more words&lt;/p&gt;".repeat(40_000),
+    );
+    std::fs::write(site_dir.join("feed.xml"), feed).unwrap();
+    let site = Site::new(TEST_CONFIG);
+    site.kith(&["blogs", "add", &big.url("/feed.xml")])
+        .await
+        .ok();
+    let posts = crate::support::export(&site).await;
+    let post = posts.iter().find(|p| p["guid"] == "big-1").unwrap();
+    let title = post["title"].as_str().unwrap();
+    assert_eq!(title.chars().count(), 500, "{}", &title[..80]);
+    assert!(title.ends_with('…'));
+    let html = post["content_html"].as_str().unwrap();
+    assert!(html.len() <= 512 * 1024 + 1024, "{} bytes", html.len());
+    assert!(html.len() > 400 * 1024, "{} bytes", html.len());
+    let small = posts.iter().find(|p| p["guid"] == "small-1").unwrap();
+    assert_eq!(small["title"], "Small");
+
+    let blogs = crate::communities::json(&site.kith(&["blogs", "list", "--json"]).await);
+    let notes: Vec<&str> = blogs[0]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes.contains(&"the title of 1 entry: cut to 500 characters (crawl.max_title_chars)"),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("the content of 1 entry: cut to 524288 bytes"))
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("the categories of 1 entry: cut to the first 50"))
+    );
+    big.shutdown().await;
+}

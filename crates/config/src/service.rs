@@ -17,6 +17,12 @@ pub mod defaults {
     pub const TIMEOUT_SECS: u64 = 30;
     pub const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
     pub const MAX_REDIRECTS: usize = 5;
+    pub const MAX_TITLE_CHARS: usize = 500;
+    pub const MAX_AUTHOR_CHARS: usize = 200;
+    pub const MAX_CONTENT_BYTES: usize = 512 * 1024;
+    pub const MAX_CATEGORIES: usize = 50;
+    pub const MAX_CATEGORY_CHARS: usize = 100;
+    pub const MAX_URL_BYTES: usize = 2048;
     pub const MIN_INTERVAL_SECS: u64 = 10 * 60;
     pub const MAX_INTERVAL_SECS: u64 = 24 * 60 * 60;
     pub const SWEEP_EVERY_SECS: u64 = 30;
@@ -124,6 +130,16 @@ pub struct CrawlConfig {
     /// Largest body read, after decompression.
     pub max_body_bytes: u64,
     pub max_redirects: usize,
+    /// The most one entry stores of each field; longer ones are cut at a character
+    /// boundary (an address too long is dropped) and the blog's health says so.
+    pub max_title_chars: usize,
+    pub max_author_chars: usize,
+    /// Sanitised content, in bytes.
+    pub max_content_bytes: usize,
+    /// Categories kept per entry (the first ones), and characters per category.
+    pub max_categories: usize,
+    pub max_category_chars: usize,
+    pub max_url_bytes: usize,
     /// Shortest and longest gap between two polls of one feed.
     pub min_interval_secs: u64,
     pub max_interval_secs: u64,
@@ -183,6 +199,12 @@ impl Default for CrawlConfig {
             timeout_secs: defaults::TIMEOUT_SECS,
             max_body_bytes: defaults::MAX_BODY_BYTES,
             max_redirects: defaults::MAX_REDIRECTS,
+            max_title_chars: defaults::MAX_TITLE_CHARS,
+            max_author_chars: defaults::MAX_AUTHOR_CHARS,
+            max_content_bytes: defaults::MAX_CONTENT_BYTES,
+            max_categories: defaults::MAX_CATEGORIES,
+            max_category_chars: defaults::MAX_CATEGORY_CHARS,
+            max_url_bytes: defaults::MAX_URL_BYTES,
             min_interval_secs: defaults::MIN_INTERVAL_SECS,
             max_interval_secs: defaults::MAX_INTERVAL_SECS,
             sweep_every_secs: defaults::SWEEP_EVERY_SECS,
@@ -301,6 +323,18 @@ impl Config {
         }
         if c.max_redirects > 20 {
             return bad("crawl.max_redirects", "must be 20 or fewer".into());
+        }
+        for (key, value, least) in [
+            ("crawl.max_title_chars", c.max_title_chars, 20),
+            ("crawl.max_author_chars", c.max_author_chars, 10),
+            ("crawl.max_content_bytes", c.max_content_bytes, 1024),
+            ("crawl.max_categories", c.max_categories, 1),
+            ("crawl.max_category_chars", c.max_category_chars, 10),
+            ("crawl.max_url_bytes", c.max_url_bytes, 256),
+        ] {
+            if value < least {
+                return bad(key, format!("is {value}; it must be at least {least}"));
+            }
         }
         if c.min_interval_secs < 60 {
             return bad(

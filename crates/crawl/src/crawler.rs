@@ -38,6 +38,8 @@ pub struct Poll {
 #[derive(Debug)]
 pub struct Crawler {
     fetcher: Fetcher,
+    /// The most an entry stores of each field.
+    limits: crate::bounds::FieldLimits,
     schedule: Schedule,
     /// The hub's public URL: a homepage's `rel="me"` link to `{public_url}blogs/{id}`
     /// proves ownership.
@@ -93,6 +95,7 @@ impl Crawler {
         Ok(Crawler {
             public_url: public_url.to_owned(),
             fetcher: Fetcher::new(cfg)?,
+            limits: crate::bounds::FieldLimits::from_config(cfg),
             schedule: Schedule {
                 min: Duration::from_secs(cfg.min_interval_secs),
                 max: Duration::from_secs(cfg.max_interval_secs),
@@ -267,7 +270,7 @@ impl Crawler {
                 })
             })
         };
-        let feed: ParsedFeed = match parsed {
+        let mut feed: ParsedFeed = match parsed {
             Ok(f) => f,
             Err(e) => {
                 let mut poll = self.failed(blog, now, seed, FetchError::Io(String::new()));
@@ -283,11 +286,14 @@ impl Crawler {
         };
         let dates: Vec<DateTime<Utc>> = feed.entries.iter().map(|e| e.published).collect();
         let interval = self.schedule.rhythm(&dates);
+        // What the entries may store of each field; what was cut goes into the health.
+        let notes = crate::bounds::bound_feed(&mut feed, &self.limits, &resp.url);
         let mut entries = feed.entries;
         if prev.last_success_at.is_none() {
             mark_backfill(&mut entries, now);
         }
         let mut state = self.success_state(now, interval, feed.ttl_minutes, &resp, seed);
+        state.notes = notes;
         let feed_url = track_move(prev, resp.moved_to.as_ref(), &mut state);
         let mut status = None;
         if blog.status == BlogStatus::Pending {
@@ -333,9 +339,11 @@ impl Crawler {
         find_hub(&d.response.links, &d.response.body, &d.response.url)
     }
 
-    /// Marks first-crawl history in a discovery's entries (see [`mark_backfill`]).
-    pub fn mark_discovery_backfill(&self, d: &mut Discovery) {
+    /// Marks first-crawl history in a discovery's entries (see [`mark_backfill`]) and bounds
+    /// their fields (see [`crate::bounds`]); returns what was cut, for the crawl state.
+    pub fn prepare_discovery(&self, d: &mut Discovery) -> Vec<String> {
         mark_backfill(&mut d.feed.entries, Utc::now());
+        crate::bounds::bound_feed(&mut d.feed, &self.limits, &d.response.url)
     }
 
     fn failed(&self, blog: &Blog, now: DateTime<Utc>, seed: u64, err: FetchError) -> Poll {

@@ -21,6 +21,7 @@
 //! - [`websub`] — WebSub hub discovery, subscription requests, signature checks.
 //! - [`crawler`] — one poll of one blog, ownership check included.
 
+pub mod bounds;
 pub mod crawler;
 pub mod discover;
 pub mod fetch;

@@ -129,9 +129,10 @@ pub async fn store_found(
         }
         Err(e) => return Err(e.into()),
     };
-    crawler.mark_discovery_backfill(&mut found);
+    let notes = crawler.prepare_discovery(&mut found);
     let hub = crawler.discovery_hub(&found);
-    let state = crawler.state_after_discovery(&found, blog.id.0 as u64);
+    let mut state = crawler.state_after_discovery(&found, blog.id.0 as u64);
+    state.notes = notes;
     let stats = store
         .record_poll(PollResult {
             blog_id: blog.id,
