@@ -97,13 +97,33 @@ impl BlogKin {
     }
 }
 
-/// The profiles' inverted index, kept with the snapshot.
+/// A kin as the snapshot keeps it: what ranks it. Its reasons (the hubs both write in, a
+/// shared community) are read when it is shown ([`KinIndex::kin_of`]), so the snapshot
+/// holds a few bytes per kin rather than lists of names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct KinEntry {
+    slot: u32,
+    score: f32,
+    similarity: f32,
+    links: u32,
+}
+
+/// A blog's ranked kin, or its posts when too few to judge.
+#[derive(Debug, Clone, PartialEq)]
+enum Ranked {
+    TooLittle { posts: u32 },
+    Kin(Vec<KinEntry>),
+}
+
+/// The profiles' inverted index and every public blog's ranked kin, kept with the snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct KinIndex {
+    /// Each slot's kin, best first.
+    ranked: Vec<Ranked>,
     /// Tag name -> (rarity `ln(blogs / writers)`, its list: (blog slot, weight), heaviest
     /// first, at most [`KinParams::posting_cap`]).
     tags: HashMap<String, (f64, Vec<(u32, f32)>)>,
-    /// Blog of each slot.
+    /// Blog of each slot, in id order.
     blogs: Vec<BlogId>,
     /// Each blog's hubs (hub index) with the tag's weight in its full profile, by hub.
     hubs: Vec<Vec<(u32, f32)>>,
@@ -112,31 +132,67 @@ pub struct KinIndex {
     params: KinParams,
 }
 
-/// Every public blog's kin and the index they came from.
-pub(crate) fn compute(
-    stats: &HubStats,
-    hubs: &[Hub],
-    communities: &BTreeMap<BlogId, BlogCommunities>,
-    params: &KinParams,
-) -> (BTreeMap<BlogId, BlogKin>, KinIndex) {
+/// Slots of blogs (their place in id order): a table by id when ids are dense enough (the
+/// store's row ids), else a map.
+enum Slots {
+    Dense(Vec<u32>),
+    Map(HashMap<BlogId, u32>),
+}
+
+impl Slots {
+    fn new(blogs: &[BlogId]) -> Slots {
+        let max = blogs.iter().map(|b| b.0).max().unwrap_or(0);
+        let slot = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        match usize::try_from(max) {
+            Ok(max) if blogs.iter().all(|b| b.0 >= 0) && max <= 16 * blogs.len() + 1024 => {
+                let mut t = vec![u32::MAX; max + 1];
+                for (i, b) in blogs.iter().enumerate() {
+                    if let Ok(id) = usize::try_from(b.0) {
+                        t[id] = slot(i);
+                    }
+                }
+                Slots::Dense(t)
+            }
+            _ => Slots::Map(
+                blogs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &b)| (b, slot(i)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn of(&self, blog: BlogId) -> Option<u32> {
+        match self {
+            Slots::Dense(t) => usize::try_from(blog.0)
+                .ok()
+                .and_then(|i| t.get(i))
+                .copied()
+                .filter(|&s| s != u32::MAX),
+            Slots::Map(m) => m.get(&blog).copied(),
+        }
+    }
+}
+
+/// Every public blog's kin, in the index they are kept in.
+pub(crate) fn compute(stats: &HubStats, hubs: &[Hub], params: &KinParams) -> KinIndex {
     // No kin wanted (limit 0): nothing to compute.
     if params.limit == 0 {
-        let index = KinIndex {
+        return KinIndex {
             params: params.clone(),
             ..KinIndex::default()
         };
-        return (BTreeMap::new(), index);
     }
     // Slots: blogs in id order.
     let mut blogs: Vec<BlogId> = stats.blog_posts.keys().copied().collect();
     blogs.sort_unstable();
-    let slot: HashMap<BlogId, u32> = blogs
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| (b, u32::try_from(i).unwrap_or(u32::MAX)))
-        .collect();
+    let slots = Slots::new(&blogs);
     let n = blogs.len();
-    let posts_of = |b: BlogId| f64::from(stats.blog_posts.get(&b).copied().unwrap_or(0).max(1));
+    let posts: Vec<u32> = blogs
+        .iter()
+        .map(|b| stats.blog_posts.get(b).copied().unwrap_or(0))
+        .collect();
 
     // Writers per tag, and rarity.
     let mut writers = vec![0u32; stats.tags.len()];
@@ -144,36 +200,40 @@ pub(crate) fn compute(
         writers[c.tag as usize] += 1;
     }
     let rarity = |t: u32| (n as f64 / f64::from(writers[t as usize].max(1))).ln();
-
-    // Full profiles: (tag, weight) per blog; tags only one blog writes cannot be shared.
-    let mut full: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
-    for c in &stats.cells {
-        let Some(&s) = slot.get(&c.blog) else {
-            continue;
-        };
-        if writers[c.tag as usize] < 2 {
-            continue;
-        }
-        let w = f64::from(c.posts) / posts_of(c.blog) * rarity(c.tag);
-        if w > 0.0 {
-            full[s as usize].push((c.tag, w));
-        }
-    }
-
-    // Each blog's hubs, with the weight of the hub's tag in its full profile.
+    // Hub index of each tag.
     let hub_of_tag: HashMap<&str, u32> = hubs
         .iter()
         .enumerate()
         .map(|(h, hub)| (hub.tag.as_str(), u32::try_from(h).unwrap_or(u32::MAX)))
         .collect();
+    let tag_hub: Vec<Option<u32>> = stats
+        .tags
+        .iter()
+        .map(|t| hub_of_tag.get(t.name.as_str()).copied())
+        .collect();
+
+    // Full profiles: (tag, weight) per blog; tags only one blog writes cannot be shared.
+    // Each blog's hubs, with the weight of the hub's tag in its full profile.
+    let mut full: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
     let mut blog_hubs: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
-    for (s, profile) in full.iter().enumerate() {
-        for &(t, w) in profile {
-            if let Some(&h) = hub_of_tag.get(stats.tags[t as usize].name.as_str()) {
-                blog_hubs[s].push((h, w as f32));
+    for c in &stats.cells {
+        let Some(s) = slots.of(c.blog) else {
+            continue;
+        };
+        if writers[c.tag as usize] < 2 {
+            continue;
+        }
+        let w = f64::from(c.posts) / f64::from(posts[s as usize].max(1)) * rarity(c.tag);
+        if w > 0.0 {
+            full[s as usize].push((c.tag, w));
+            if let Some(h) = tag_hub[c.tag as usize] {
+                blog_hubs[s as usize].push((h, w as f32));
             }
         }
-        blog_hubs[s].sort_unstable_by_key(|&(h, _)| h);
+    }
+    for list in &mut blog_hubs {
+        list.sort_unstable_by_key(|&(h, _)| h);
+        list.shrink_to_fit();
     }
 
     // Truncated, unit-length profiles and the inverted index.
@@ -189,6 +249,7 @@ pub(crate) fn compute(
             postings[t as usize].push((u32::try_from(s).unwrap_or(u32::MAX), (w / norm) as f32));
         }
     }
+    drop(full);
     for list in &mut postings {
         list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         list.truncate(params.posting_cap);
@@ -197,7 +258,7 @@ pub(crate) fn compute(
     // Links both ways per pair of slots.
     let mut links: HashMap<(u32, u32), u32> = HashMap::new();
     for l in &stats.blog_links {
-        if let (Some(&a), Some(&b)) = (slot.get(&l.from), slot.get(&l.to)) {
+        if let (Some(a), Some(b)) = (slots.of(l.from), slots.of(l.to)) {
             *links.entry((a.min(b), a.max(b))).or_default() += l.links;
         }
     }
@@ -207,136 +268,182 @@ pub(crate) fn compute(
         linked[b as usize].push((a, k));
     }
 
-    // Each blog's own entries in the index, by slot: (tag, weight), in tag order (so sums
-    // run in the same order on every node).
+    // Each blog's own entries in the index, in tag order (so sums run in the same order on
+    // every node).
     let mut own: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
     for (t, list) in postings.iter().enumerate() {
         for &(s, w) in list {
             own[s as usize].push((u32::try_from(t).unwrap_or(u32::MAX), w));
         }
     }
-    let mut out = BTreeMap::new();
-    let mut acc = vec![0f32; n];
-    let mut touched: Vec<u32> = Vec::new();
-    let mut judged: Vec<usize> = Vec::new();
-    for (s, &blog) in blogs.iter().enumerate() {
-        let posts = stats.blog_posts.get(&blog).copied().unwrap_or(0);
-        if posts < params.min_posts {
-            out.insert(
-                blog,
-                BlogKin::TooLittle {
-                    posts,
-                    needed: params.min_posts,
-                },
-            );
-        } else {
-            judged.push(s);
-        }
-    }
-
-    let index = KinIndex {
-        tags: postings
-            .iter()
-            .enumerate()
-            .filter(|(_, list)| !list.is_empty())
-            .map(|(t, list)| {
-                let t32 = u32::try_from(t).unwrap_or(u32::MAX);
-                (stats.tags[t].name.clone(), (rarity(t32), list.clone()))
-            })
-            .collect(),
+    let mut index = KinIndex {
+        ranked: Vec::new(),
+        tags: HashMap::new(),
         blogs,
         hubs: blog_hubs,
         hub_tags: hubs.iter().map(|h| h.tag.clone()).collect(),
         params: params.clone(),
     };
-
-    for s in judged {
-        let s32 = u32::try_from(s).unwrap_or(u32::MAX);
-        for &(t, w) in &own[s] {
-            for &(o, wo) in &postings[t as usize] {
-                if o != s32 {
-                    if acc[o as usize] == 0.0 {
-                        touched.push(o);
-                    }
-                    acc[o as usize] += w * wo;
+    // Ranking, on every core: each worker takes a run of slots with buffers of its own.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 4)
+        .min(n.max(1));
+    let chunk = n.div_ceil(workers).max(1);
+    let rank_run = |range: std::ops::Range<usize>| -> Vec<Ranked> {
+        let mut acc = vec![0f32; n];
+        let mut link_count = vec![0u32; n];
+        let mut touched: Vec<u32> = Vec::new();
+        range
+            .map(|s| {
+                if posts[s] < params.min_posts {
+                    return Ranked::TooLittle { posts: posts[s] };
                 }
-            }
-        }
-        let kin = index.rank(s32, &mut acc, &mut touched, &linked[s], communities);
-        out.insert(index.blogs[s], BlogKin::Kin { kin });
-    }
-    (out, index)
+                let s32 = u32::try_from(s).unwrap_or(u32::MAX);
+                for &(t, w) in &own[s] {
+                    for &(o, wo) in &postings[t as usize] {
+                        if o != s32 {
+                            if acc[o as usize] == 0.0 {
+                                touched.push(o);
+                            }
+                            acc[o as usize] += w * wo;
+                        }
+                    }
+                }
+                Ranked::Kin(index.rank(
+                    Some(s32),
+                    &mut acc,
+                    &mut touched,
+                    &linked[s],
+                    &mut link_count,
+                ))
+            })
+            .collect()
+    };
+    let runs: Vec<Vec<Ranked>> = if workers == 1 {
+        vec![rank_run(0..n)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let range = (w * chunk).min(n)..((w + 1) * chunk).min(n);
+                    scope.spawn(|| rank_run(range))
+                })
+                .collect();
+            handles
+                .into_iter()
+                // A worker's panic is this computation's (slots must stay aligned).
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    index.ranked = runs.into_iter().flatten().collect();
+    index.tags = postings
+        .into_iter()
+        .enumerate()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(t, list)| {
+            let t32 = u32::try_from(t).unwrap_or(u32::MAX);
+            (stats.tags[t].name.clone(), (rarity(t32), list))
+        })
+        .collect();
+    index
 }
 
 impl KinIndex {
-    /// Kin for the cosines accumulated in `acc` (cleared on the way) and the links of
-    /// slot `s` (`None` for a blog outside the index).
+    /// The best [`KinParams::limit`] kin for the cosines accumulated in `acc` and the
+    /// links `linked` (counted into `link_count` by slot), both cleared on the way with
+    /// `touched`; slot `me` left out.
     fn rank(
         &self,
-        s: u32,
+        me: Option<u32>,
         acc: &mut [f32],
         touched: &mut Vec<u32>,
         linked: &[(u32, u32)],
-        communities: &BTreeMap<BlogId, BlogCommunities>,
-    ) -> Vec<Kin> {
-        self.rank_with(Some(s), None, acc, touched, linked, communities)
-    }
-
-    fn rank_with(
-        &self,
-        s: Option<u32>,
-        own: Option<(BlogId, &[(u32, f32)])>,
-        acc: &mut [f32],
-        touched: &mut Vec<u32>,
-        linked: &[(u32, u32)],
-        communities: &BTreeMap<BlogId, BlogCommunities>,
-    ) -> Vec<Kin> {
+        link_count: &mut [u32],
+    ) -> Vec<KinEntry> {
         let p = &self.params;
-        let mut links: HashMap<u32, u32> = HashMap::new();
         for &(o, k) in linked {
-            if acc[o as usize] == 0.0 {
+            if acc[o as usize] == 0.0 && link_count[o as usize] == 0 {
                 touched.push(o);
             }
-            links.insert(o, k);
+            link_count[o as usize] = k;
         }
-        let (blog, my_hubs): (BlogId, &[(u32, f32)]) = match (s, own) {
-            (Some(s), _) => (self.blogs[s as usize], &self.hubs[s as usize]),
-            (None, Some(o)) => o,
-            (None, None) => return Vec::new(),
-        };
-        let mine = communities.get(&blog);
-        let mut kin: Vec<Kin> = touched
+        let mut kin: Vec<KinEntry> = touched
             .drain(..)
-            .filter(|&o| Some(o) != s)
             .filter_map(|o| {
-                let similarity = f64::from(std::mem::take(&mut acc[o as usize]));
-                let k = links.get(&o).copied().unwrap_or(0);
-                let score = similarity + p.link_weight * f64::from(k) / (f64::from(k) + 2.0);
-                (score >= p.min_score).then_some((o, similarity, score, k))
+                let similarity = std::mem::take(&mut acc[o as usize]);
+                let k = std::mem::take(&mut link_count[o as usize]);
+                let score =
+                    f64::from(similarity) + p.link_weight * f64::from(k) / (f64::from(k) + 2.0);
+                (Some(o) != me && score >= p.min_score).then_some(KinEntry {
+                    slot: o,
+                    score: score as f32,
+                    similarity,
+                    links: k,
+                })
             })
-            .map(|(o, similarity, score, k)| {
-                let other = self.blogs[o as usize];
+            .collect();
+        let best_first =
+            |a: &KinEntry, b: &KinEntry| b.score.total_cmp(&a.score).then(a.slot.cmp(&b.slot));
+        if kin.len() > p.limit {
+            kin.select_nth_unstable_by(p.limit, best_first);
+            kin.truncate(p.limit);
+        }
+        kin.sort_by(best_first);
+        kin
+    }
+
+    /// Kin as people read them: each with the hubs both write in and a shared community.
+    fn view(
+        &self,
+        blog: BlogId,
+        my_hubs: &[(u32, f32)],
+        ranked: &[KinEntry],
+        communities: &BTreeMap<BlogId, BlogCommunities>,
+    ) -> Vec<Kin> {
+        let mine = communities.get(&blog);
+        ranked
+            .iter()
+            .map(|e| {
+                let other = self.blogs[e.slot as usize];
                 Kin {
                     blog: other,
-                    score,
-                    similarity,
-                    shared_hubs: Vec::new(),
-                    links: k,
+                    score: f64::from(e.score),
+                    similarity: f64::from(e.similarity),
+                    shared_hubs: shared_hubs(my_hubs, &self.hubs[e.slot as usize])
+                        .into_iter()
+                        .filter_map(|h| self.hub_tags.get(h as usize).cloned())
+                        .collect(),
+                    links: e.links,
                     community: shared_community(mine, communities.get(&other)),
                 }
             })
-            .collect();
-        kin.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.blog.cmp(&b.blog)));
-        kin.truncate(p.limit);
-        for k in &mut kin {
-            if let Ok(o) = self.blogs.binary_search(&k.blog) {
-                k.shared_hubs = shared_hubs(my_hubs, &self.hubs[o])
-                    .into_iter()
-                    .filter_map(|h| self.hub_tags.get(h as usize).cloned())
-                    .collect();
-            }
-        }
-        kin
+            .collect()
+    }
+
+    /// The kin of a public blog (`None` for a blog that has none judged here: not public,
+    /// or no posts when the hubs were computed).
+    pub fn kin_of(
+        &self,
+        blog: BlogId,
+        communities: &BTreeMap<BlogId, BlogCommunities>,
+    ) -> Option<BlogKin> {
+        let s = self.blogs.binary_search(&blog).ok()?;
+        Some(match self.ranked.get(s)? {
+            Ranked::TooLittle { posts } => BlogKin::TooLittle {
+                posts: *posts,
+                needed: self.params.min_posts,
+            },
+            Ranked::Kin(ranked) => BlogKin::Kin {
+                kin: self.view(blog, &self.hubs[s], ranked, communities),
+            },
+        })
+    }
+
+    /// The public blogs whose kin were computed, in id order.
+    pub fn blogs(&self) -> &[BlogId] {
+        &self.blogs
     }
 
     /// Kin of a blog outside the index (one not public yet) from its own tags: `tags` are
@@ -395,16 +502,16 @@ impl KinIndex {
             })
             .collect();
         my_hubs.sort_unstable_by_key(|&(h, _)| h);
-        let kin = self.rank_with(
-            None,
-            Some((blog, &my_hubs)),
-            &mut acc,
-            &mut touched,
-            &[],
-            communities,
-        );
+        // The blog may be in the index under an older state: never its own kin.
+        let me = self
+            .blogs
+            .binary_search(&blog)
+            .ok()
+            .and_then(|s| u32::try_from(s).ok());
+        let mut link_count = vec![0u32; self.blogs.len()];
+        let ranked = self.rank(me, &mut acc, &mut touched, &[], &mut link_count);
         BlogKin::Kin {
-            kin: kin.into_iter().filter(|k| k.blog != blog).collect(),
+            kin: self.view(blog, &my_hubs, &ranked, communities),
         }
     }
 }
@@ -451,7 +558,7 @@ pub async fn of_blog(
     blog: &kith_model::Blog,
 ) -> kith_store::Result<BlogKin> {
     if let Some(kin) = snapshot.kin(blog.id) {
-        return Ok(kin.clone());
+        return Ok(kin);
     }
     let posts = store
         .latest_posts(kith_store::PostQuery {
@@ -468,7 +575,7 @@ pub async fn of_blog(
 /// else those posts' tags matched against the public blogs.
 pub fn of_posts(snapshot: &crate::Snapshot, blog: BlogId, posts: &[kith_model::Post]) -> BlogKin {
     match snapshot.kin(blog) {
-        Some(kin) => kin.clone(),
+        Some(kin) => kin,
         None => snapshot.match_kin(
             blog,
             &tag_counts(posts),
@@ -549,8 +656,8 @@ mod tests {
         crate::compute(s, &Window::ending(until, 90, 4, 26), &params)
     }
 
-    fn ids(kin: &BlogKin) -> Vec<i64> {
-        kin.kin().iter().map(|k| k.blog.0).collect()
+    fn ids(kin: impl std::borrow::Borrow<BlogKin>) -> Vec<i64> {
+        kin.borrow().kin().iter().map(|k| k.blog.0).collect()
     }
 
     /// Rustaceans (1-4) and gophers (5-8); everyone writes "programming" a lot, and the
@@ -609,7 +716,8 @@ mod tests {
             );
         }
         // Scores best first; the reasons are hubs both are members of.
-        for (&blog, kin) in &s.kin {
+        for &blog in s.kin_index.blogs() {
+            let kin = s.kin(blog).unwrap();
             let kin = kin.kin();
             assert!(kin.windows(2).all(|w| w[0].score >= w[1].score), "{kin:?}");
             for k in kin {
@@ -638,8 +746,8 @@ mod tests {
     #[test]
     fn kinship_is_symmetric() {
         let s = snapshot(&two_crafts());
-        for (&a, kin) in &s.kin {
-            for k in kin.kin() {
+        for &a in s.kin_index.blogs() {
+            for k in s.kin(a).unwrap().kin() {
                 if let Some(back) = s.kin(k.blog).unwrap().kin().iter().find(|j| j.blog == a) {
                     assert!((back.similarity - k.similarity).abs() < 1e-6, "{a} {k:?}");
                     assert_eq!(back.links, k.links);
@@ -653,7 +761,7 @@ mod tests {
         let s = snapshot(&two_crafts());
         assert_eq!(
             s.kin(BlogId(9)),
-            Some(&BlogKin::TooLittle {
+            Some(BlogKin::TooLittle {
                 posts: 2,
                 needed: 3
             })
@@ -670,7 +778,7 @@ mod tests {
         ));
         assert_eq!(
             lonely.kin(BlogId(3)),
-            Some(&BlogKin::Kin { kin: Vec::new() })
+            Some(BlogKin::Kin { kin: Vec::new() })
         );
         assert_eq!(ids(lonely.kin(BlogId(1)).unwrap()), [2]);
     }
@@ -698,11 +806,12 @@ mod tests {
             BlogLink {
                 from: BlogId(1),
                 to: BlogId(6),
-                links: 1,
+                links: 3,
             },
         ];
         let with = snapshot(&s);
-        let k = with.kin(BlogId(1)).unwrap().kin();
+        let of_1 = with.kin(BlogId(1)).unwrap();
+        let k = of_1.kin();
         let four = k.iter().find(|k| k.blog == BlogId(4)).unwrap();
         assert_eq!(four.links, 5);
         assert!(rank_of_4(&with).unwrap() <= rank_of_4(&without).unwrap());
@@ -715,9 +824,9 @@ mod tests {
             .unwrap()
             .score;
         assert!(four.score > before, "{} vs {before}", four.score);
-        // A link alone makes a bond, with no shared hub to show.
+        // Links make a bond where the tags alone (one generic hub) would not.
         let six = k.iter().find(|k| k.blog == BlogId(6));
-        assert!(six.is_some_and(|k| k.links == 1), "{k:?}");
+        assert!(six.is_some_and(|k| k.links == 3), "{k:?}");
     }
 
     #[test]
@@ -763,18 +872,25 @@ mod tests {
             posting_cap: 16,
             ..KinParams::default()
         };
-        let (kin, index) = compute(&s, &[], &BTreeMap::new(), &p);
+        let lens = |index: &KinIndex| -> Vec<usize> {
+            index
+                .blogs()
+                .iter()
+                .map(|&b| index.kin_of(b, &BTreeMap::new()).unwrap().kin().len())
+                .collect()
+        };
+        let index = compute(&s, &[], &p);
         assert_eq!(index.tags["common"].1.len(), 16);
-        assert!(kin.values().all(|k| k.kin().len() <= p.limit));
-        assert!(kin.values().any(|k| !k.kin().is_empty()));
+        assert!(lens(&index).iter().all(|&n| n <= p.limit));
+        assert!(lens(&index).iter().any(|&n| n > 0));
         // A tag every blog writes is not rare: it says nothing, and nobody is kin by it.
         let everyone: Vec<BlogRow<'_>> =
             (1..=50).map(|b| (b, 5, &[("everything", 5)][..])).collect();
-        let (kin, _) = compute(&stats(&everyone, &[]), &[], &BTreeMap::new(), &p);
-        assert!(kin.values().all(|k| k.kin().is_empty()));
+        let index = compute(&stats(&everyone, &[]), &[], &p);
+        assert!(lens(&index).iter().all(|&n| n == 0));
         p.limit = 2;
-        let (kin, _) = compute(&two_crafts(), &[], &BTreeMap::new(), &p);
-        assert!(kin.values().all(|k| k.kin().len() <= 2));
-        assert!(kin.values().any(|k| k.kin().len() == 2));
+        let index = compute(&two_crafts(), &[], &p);
+        assert!(lens(&index).iter().all(|&n| n <= 2));
+        assert!(lens(&index).contains(&2));
     }
 }

@@ -122,6 +122,7 @@ impl Window {
             weeks_since: self.weeks_since,
             rising_since: self.rising_since,
             public_only,
+            links: true,
         }
     }
 }
@@ -203,9 +204,8 @@ pub struct Snapshot {
     pub communities: Vec<Community>,
     /// Each blogger's communities, primary first.
     pub blogs: BTreeMap<BlogId, BlogCommunities>,
-    /// Each public blogger's kindred blogs.
-    pub kin: BTreeMap<BlogId, BlogKin>,
-    /// The tag profiles the kin came from, to match a blog that is not public yet.
+    /// Each public blogger's kindred blogs ([`Snapshot::kin`]), and the tag profiles they
+    /// came from, to match a blog that is not public yet ([`Snapshot::match_kin`]).
     #[serde(skip)]
     pub kin_index: KinIndex,
     #[serde(skip)]
@@ -278,9 +278,10 @@ impl Snapshot {
         self.communities.iter().find(|c| c.id == id)
     }
 
-    /// The blog's kindred blogs (`None` for a blog with no public posts).
-    pub fn kin(&self, blog: BlogId) -> Option<&BlogKin> {
-        self.kin.get(&blog)
+    /// The blog's kindred blogs, with their reasons (`None` for a blog with no public
+    /// posts).
+    pub fn kin(&self, blog: BlogId) -> Option<BlogKin> {
+        self.kin_index.kin_of(blog, &self.blogs)
     }
 
     /// Kindred blogs of a blog that is not public yet, from its posts' tags ((normal form,
@@ -518,7 +519,7 @@ pub fn compute(stats: &HubStats, window: &Window, params: &Params) -> Snapshot {
         &params.community,
         &params.roles,
     );
-    let (kin, kin_index) = kin::compute(stats, &hubs, &blogs, &params.kin);
+    let kin_index = kin::compute(stats, &hubs, &params.kin);
 
     let by_tag = hubs
         .iter()
@@ -532,7 +533,6 @@ pub fn compute(stats: &HubStats, window: &Window, params: &Params) -> Snapshot {
         hubs,
         communities,
         blogs,
-        kin,
         kin_index,
         by_tag,
     }

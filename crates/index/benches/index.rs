@@ -421,12 +421,80 @@ async fn serve(root: &std::path::Path, dir: &std::path::Path) {
 
 const PROBE: &str = "--serve-probe";
 
+/// What kin (issue 18) add to the hubs computation, in one process, alternating, best of
+/// 3 each: `kith serve`'s refresh (aggregates, conversations, computation), where the
+/// links between blogs come from the conversations' pass, and the aggregates alone as the
+/// commands compute them (the links counted there).
+async fn kin_cost(store: &DynStore, window: &kith_hubs::Window) {
+    let without_kin = kith_hubs::Params {
+        kin: kith_hubs::KinParams {
+            limit: 0,
+            ..kith_hubs::KinParams::default()
+        },
+        ..kith_hubs::Params::default()
+    };
+    let no_links = kith_store::HubStatsQuery {
+        links: false,
+        ..window.query(true)
+    };
+    let per_tag = kith_hubs::Params::default().conversations;
+    let best = |v: &mut f64, t: Instant| *v = v.min(t.elapsed().as_secs_f64());
+    let [
+        mut agg,
+        mut agg_links,
+        mut replies,
+        mut replies_links,
+        mut plain,
+        mut full,
+    ] = [f64::INFINITY; 6];
+    let mut judged = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let mut stats = store.hub_stats(no_links).await.unwrap();
+        best(&mut agg, t);
+        let t = Instant::now();
+        drop(store.hub_stats(window.query(true)).await.unwrap());
+        best(&mut agg_links, t);
+        let t = Instant::now();
+        drop(store.tagged_replies(true, per_tag).await.unwrap());
+        best(&mut replies, t);
+        let t = Instant::now();
+        let (_, links) = store.replies_and_links(true, per_tag).await.unwrap();
+        best(&mut replies_links, t);
+        let t = Instant::now();
+        drop(kith_hubs::compute(&stats, window, &without_kin));
+        best(&mut plain, t);
+        stats.blog_links = links;
+        let t = Instant::now();
+        let snapshot = kith_hubs::compute(&stats, window, &kith_hubs::Params::default());
+        best(&mut full, t);
+        judged = snapshot
+            .kin_index
+            .blogs()
+            .iter()
+            .filter(|&&b| matches!(snapshot.kin(b), Some(kith_hubs::BlogKin::Kin { .. })))
+            .count();
+    }
+    let before = agg + replies + plain;
+    let after = agg + replies_links + full;
+    println!(
+        "kin of {judged} blogs (best of 3, alternating): computation {plain:.2} s without \
+         kin, {full:.2} s with; conversations {replies:.2} s, {replies_links:.2} s with the \
+         links between blogs; kith serve's hubs refresh {before:.2} s -> {after:.2} s = \
+         {:.2}x; the commands' aggregates {agg:.2} s -> {agg_links:.2} s with the links, \
+         their hubs computation {:.2} s -> {:.2} s = {:.2}x",
+        after / before,
+        agg + plain,
+        agg_links + full,
+        (agg_links + full) / (agg + plain)
+    );
+}
+
 /// A serving process: open the store and compute hubs and communities as `kith serve`
 /// does (timed), open the index, run rivers and searches; report VmRSS along the way.
 async fn probe(root: &std::path::Path, db: &std::path::Path) {
     let idle = rss_mib();
-    let sqlite = Arc::new(SqliteStore::open(db).await.unwrap());
-    let store: DynStore = sqlite.clone();
+    let store: DynStore = Arc::new(SqliteStore::open(db).await.unwrap());
     let newest = store
         .latest_posts(kith_store::PostQuery {
             limit: 1,
@@ -442,52 +510,16 @@ async fn probe(root: &std::path::Path, db: &std::path::Path) {
     let stats = store.hub_stats(window.query(true)).await.unwrap();
     let queried = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let links = sqlite.blog_links(true).await.unwrap();
-    let linked = t.elapsed().as_secs_f64();
-    // Kin (issue 18) against the rest of the computation, in the same process: best of 3
-    // each, alternating.
-    let without_kin = kith_hubs::Params {
-        kin: kith_hubs::KinParams {
-            limit: 0,
-            ..kith_hubs::KinParams::default()
-        },
-        ..kith_hubs::Params::default()
-    };
-    let (mut plain, mut full) = (f64::INFINITY, f64::INFINITY);
-    let mut snapshot = None;
-    for _ in 0..3 {
-        let t = Instant::now();
-        drop(kith_hubs::compute(&stats, &window, &without_kin));
-        plain = plain.min(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        snapshot = Some(kith_hubs::compute(
-            &stats,
-            &window,
-            &kith_hubs::Params::default(),
-        ));
-        full = full.min(t.elapsed().as_secs_f64());
-    }
-    let snapshot = snapshot.unwrap();
-    let computed = full;
+    let snapshot = kith_hubs::compute(&stats, &window, &kith_hubs::Params::default());
+    let computed = t.elapsed().as_secs_f64();
+    let links = stats.blog_links.len();
     drop(stats);
-    let judged = snapshot
-        .kin
-        .values()
-        .filter(|k| matches!(k, kith_hubs::BlogKin::Kin { .. }))
-        .count();
     println!(
         "hubs and communities: {} hubs, {} communities; store aggregates {queried:.2} s \
-         (of which links between blogs {linked:.2} s: {} pairs), computation (roles, related \
-         hubs, Leiden, kin) {computed:.2} s",
+         (links between blogs included: {links} pairs), computation (roles, related hubs, \
+         Leiden, kin) {computed:.2} s",
         snapshot.hubs.len(),
         snapshot.communities.len(),
-        links.len()
-    );
-    println!(
-        "kin of {judged} blogs: computation {full:.2} s with kin vs {plain:.2} s without \
-         ({:.1}% more); with the links query, kin add {:.1}% to aggregates + computation",
-        (full / plain - 1.0) * 100.0,
-        (full - plain + linked) / (queried - linked + plain) * 100.0
     );
     let with_hubs = rss_mib();
     let search = SearchIndex::open(root).unwrap().unwrap();
@@ -511,6 +543,7 @@ async fn probe(root: &std::path::Path, db: &std::path::Path) {
         rss_mib(),
         anon_mib()
     );
+    kin_cost(&store, &window).await;
     drop(snapshot);
 }
 

@@ -89,10 +89,26 @@ pub async fn compute_with(
     );
     // Hubs' conversations come with them, so a hub page reads them from the snapshot
     // instead of asking the store on every request (none are asked for with 0).
-    let (stats, replies) = tokio::try_join!(
-        store.hub_stats(window.query(true)),
-        store.tagged_replies(true, params.conversations),
-    )?;
+    // With conversations, the links between blogs (kin) come from the same pass over the
+    // links as the conversations; without, the aggregates count them.
+    let (mut stats, (replies, links)) = if params.conversations > 0 {
+        let aggregates = kith_store::HubStatsQuery {
+            links: false,
+            ..window.query(true)
+        };
+        tokio::try_join!(
+            store.hub_stats(aggregates),
+            store.replies_and_links(true, params.conversations),
+        )?
+    } else {
+        (
+            store.hub_stats(window.query(true)).await?,
+            Default::default(),
+        )
+    };
+    if params.conversations > 0 {
+        stats.blog_links = links;
+    }
     let mut snapshot = tokio::task::spawn_blocking(move || {
         let mut s = kith_hubs::compute(&stats, &window, &params);
         s.set_conversations(&replies);

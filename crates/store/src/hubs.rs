@@ -23,6 +23,8 @@ pub struct HubStatsQuery {
     pub rising_since: DateTime<Utc>,
     /// Only posts of verified blogs (what the public sees).
     pub public_only: bool,
+    /// Also count the links between blogs ([`HubStats::blog_links`], for kin).
+    pub links: bool,
 }
 
 /// A tag as stored: its normal form and a surface form people wrote.
@@ -83,7 +85,8 @@ pub struct HubStats {
     pub co_tags: Vec<CoTag>,
     /// Distinct posts per blog (all tags), for how concentrated a blogger is.
     pub blog_posts: HashMap<BlogId, u32>,
-    /// Links between blogs (both counted by the filter), sorted by (from, to).
+    /// Links between blogs (both counted by the filter, each from and to a post with a
+    /// tag), sorted by (from, to); empty unless [`HubStatsQuery::links`].
     pub blog_links: Vec<BlogLink>,
 }
 
@@ -150,6 +153,8 @@ pub(crate) fn hub_stats(conn: &Connection, q: &HubStatsQuery) -> Result<HubStats
     let mut weeks: HashMap<(i64, i64), u32> = HashMap::new();
     let mut co: HashMap<(i64, i64), (u32, u32)> = HashMap::new();
 
+    // Every post counted, with its blog: links between blogs are read through it.
+    let mut post_blog: Vec<(i64, i64)> = Vec::new();
     // The post being read: its id, blog, date and distinct tags.
     let mut post: Option<(i64, i64, String)> = None;
     let mut tags: Vec<i64> = Vec::new();
@@ -222,6 +227,7 @@ pub(crate) fn hub_stats(conn: &Connection, q: &HubStatsQuery) -> Result<HubStats
                 }
             }
             tags.clear();
+            post_blog.push((id, blog));
             let published = r
                 .get_ref(2)
                 .and_then(|v| Ok(v.as_str()?.to_owned()))
@@ -283,41 +289,50 @@ pub(crate) fn hub_stats(conn: &Connection, q: &HubStatsQuery) -> Result<HubStats
         .collect();
 
     stats.blog_posts = blog_post_counts(conn, filter)?;
-    stats.blog_links = blog_links(conn, filter)?;
+    if q.links {
+        post_blog.sort_unstable();
+        stats.blog_links = links_between(conn, &post_blog)?;
+    }
     Ok(stats)
 }
 
-/// [`blog_links`]' statement under a blog `filter` ([`status_filter`]).
-pub(crate) fn blog_links_sql(filter: &str) -> String {
-    let (filter_p, filter_q) = (filter.replace("b.", "bp."), filter.replace("b.", "bq."));
-    format!(
-        "SELECT p.blog_id, q.blog_id, COUNT(*)
-         FROM post_links l CROSS JOIN posts q ON q.url = l.target_url
-              JOIN posts p ON p.id = l.post_id
-              JOIN blogs bp ON bp.id = p.blog_id JOIN blogs bq ON bq.id = q.blog_id
-         WHERE p.blog_id != q.blog_id {filter_p} {filter_q}
-         GROUP BY p.blog_id, q.blog_id
-         ORDER BY p.blog_id, q.blog_id"
-    )
-}
-
-/// Links between blogs: each stored link that lands on a post of another blog, counted
-/// per (linking blog, linked blog), both blogs among those `filter` keeps. Driven by the
-/// links through `posts_url` (as [`REPLY_LINKS_SQL`]), never a scan of the posts.
-pub(crate) fn blog_links(conn: &Connection, filter: &str) -> Result<Vec<BlogLink>> {
+/// Links between blogs among the posts counted (`post_blog`: (post, blog), sorted by
+/// post): each link that lands on another blog's post, counted per (linking blog, linked
+/// blog). The links come from `post_links` through `posts_url` alone ([`REPLY_LINKS_SQL`]),
+/// and each end's blog from the pass that was made anyway: joining every link to its two
+/// posts in SQL read the posts table at random (1.6 s of 7 at a million posts).
+fn links_between(conn: &Connection, post_blog: &[(i64, i64)]) -> Result<Vec<BlogLink>> {
     let ctx = "counting links between blogs";
-    let sql = blog_links_sql(filter);
-    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-    stmt.query_map([], |r| {
-        Ok(BlogLink {
-            from: BlogId(r.get(0)?),
-            to: BlogId(r.get(1)?),
-            links: r.get(2)?,
+    let blog_of = |post: i64| {
+        post_blog
+            .binary_search_by_key(&post, |&(p, _)| p)
+            .ok()
+            .map(|i| post_blog[i].1)
+    };
+    let mut pairs: HashMap<(i64, i64), u32> = HashMap::new();
+    let mut stmt = conn.prepare(REPLY_LINKS_SQL).map_err(Error::backend(ctx))?;
+    let mut rows = stmt.query([]).map_err(Error::backend(ctx))?;
+    while let Some(r) = rows.next().map_err(Error::backend(ctx))? {
+        let (from, to): (i64, i64) = (
+            r.get(0).map_err(Error::backend(ctx))?,
+            r.get(1).map_err(Error::backend(ctx))?,
+        );
+        if let (Some(a), Some(b)) = (blog_of(from), blog_of(to))
+            && a != b
+        {
+            *pairs.entry((a, b)).or_default() += 1;
+        }
+    }
+    let mut links: Vec<BlogLink> = pairs
+        .into_iter()
+        .map(|((from, to), links)| BlogLink {
+            from: BlogId(from),
+            to: BlogId(to),
+            links,
         })
-    })
-    .map_err(Error::backend(ctx))?
-    .collect::<rusqlite::Result<_>>()
-    .map_err(Error::backend(ctx))
+        .collect();
+    links.sort_unstable_by_key(|l| (l.from, l.to));
+    Ok(links)
 }
 
 /// Distinct posts per blog (all tags or none) among the blogs `filter` keeps.
@@ -379,23 +394,31 @@ fn post_ref(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<PostRef> {
 ///    sweep rather than once per link at random (at a million posts and 100,000 links, from
 ///    a cold page cache: 4.6 s, where one joined statement took 324 s; warm, both ~2 s);
 /// 3. titles and addresses only for the exchanges kept ([`REPLY_REF_SQL`]).
+///
+/// With `links`, also the links between blogs as [`HubStats::blog_links`] counts them
+/// (between posts with a tag, of blogs shown), from the same pass: `kith serve` reads them
+/// here rather than once more in [`hub_stats`].
 pub(crate) fn tagged_replies(
     conn: &Connection,
     public_only: bool,
     per_tag: usize,
-) -> Result<Vec<TaggedReply>> {
+    links: bool,
+) -> Result<(Vec<TaggedReply>, Vec<BlogLink>)> {
     let ctx = "reading conversations";
-    if per_tag == 0 {
-        return Ok(Vec::new());
+    if per_tag == 0 && !links {
+        return Ok((Vec::new(), Vec::new()));
     }
-    let links: Vec<(i64, i64)> = {
+    let pairs_of_links: Vec<(i64, i64)> = {
         let mut stmt = conn.prepare(REPLY_LINKS_SQL).map_err(Error::backend(ctx))?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(Error::backend(ctx))?
             .collect::<rusqlite::Result<_>>()
             .map_err(Error::backend(ctx))?
     };
-    let mut ids: Vec<i64> = links.iter().flat_map(|&(from, to)| [from, to]).collect();
+    let mut ids: Vec<i64> = pairs_of_links
+        .iter()
+        .flat_map(|&(from, to)| [from, to])
+        .collect();
     ids.sort_unstable();
     ids.dedup();
 
@@ -446,7 +469,36 @@ pub(crate) fn tagged_replies(
     };
 
     // Between blogs, both shown, with a tag; newest first (stored times compare as strings).
-    let mut exchanges: Vec<(&End, i64, &End, i64)> = links
+    let mut blog_links: Vec<BlogLink> = Vec::new();
+    if links {
+        let mut pairs: HashMap<(i64, i64), u32> = HashMap::new();
+        for (p, q) in pairs_of_links
+            .iter()
+            .filter_map(|(from, to)| Some((ends.get(from)?, ends.get(to)?)))
+        {
+            if p.blog != q.blog
+                && !p.tags.is_empty()
+                && !q.tags.is_empty()
+                && shown.contains(&p.blog)
+                && shown.contains(&q.blog)
+            {
+                *pairs.entry((p.blog, q.blog)).or_default() += 1;
+            }
+        }
+        blog_links = pairs
+            .into_iter()
+            .map(|((from, to), links)| BlogLink {
+                from: BlogId(from),
+                to: BlogId(to),
+                links,
+            })
+            .collect();
+        blog_links.sort_unstable_by_key(|l| (l.from, l.to));
+    }
+    if per_tag == 0 {
+        return Ok((Vec::new(), blog_links));
+    }
+    let mut exchanges: Vec<(&End, i64, &End, i64)> = pairs_of_links
         .iter()
         .filter_map(|&(from, to)| Some((ends.get(&from)?, from, ends.get(&to)?, to)))
         .filter(|(p, _, q, _)| {
@@ -495,7 +547,7 @@ pub(crate) fn tagged_replies(
         }
     }
     let names = tag_names(conn)?;
-    Ok(kept
+    let replies = kept
         .into_iter()
         .filter_map(|(from, to, tags)| {
             let mut tags: Vec<String> = tags
@@ -511,7 +563,8 @@ pub(crate) fn tagged_replies(
                 tags,
             })
         })
-        .collect())
+        .collect();
+    Ok((replies, blog_links))
 }
 
 /// Each link that lands on a stored post, as (linking post, linked post): from the links
@@ -633,6 +686,41 @@ pub(crate) fn store_links(
 pub(crate) mod reference {
     use super::*;
 
+    /// [`blog_links`]' statement under a blog `filter` ([`status_filter`]).
+    pub(crate) fn blog_links_sql(filter: &str) -> String {
+        let (filter_p, filter_q) = (filter.replace("b.", "bp."), filter.replace("b.", "bq."));
+        format!(
+            "SELECT p.blog_id, q.blog_id, COUNT(*)
+             FROM post_links l CROSS JOIN posts q ON q.url = l.target_url
+                  JOIN posts p ON p.id = l.post_id
+                  JOIN blogs bp ON bp.id = p.blog_id JOIN blogs bq ON bq.id = q.blog_id
+             WHERE p.blog_id != q.blog_id {filter_p} {filter_q}
+               AND EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id)
+               AND EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = q.id)
+             GROUP BY p.blog_id, q.blog_id
+             ORDER BY p.blog_id, q.blog_id"
+        )
+    }
+
+    /// Links between blogs in one joined statement: each stored link that lands on a post
+    /// of another blog, counted per (linking blog, linked blog), both blogs among those
+    /// `filter` keeps (what [`super::links_between`] counts for posts with a tag).
+    pub(crate) fn blog_links(conn: &Connection, filter: &str) -> Result<Vec<BlogLink>> {
+        let ctx = "counting links between blogs";
+        let sql = blog_links_sql(filter);
+        let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
+        stmt.query_map([], |r| {
+            Ok(BlogLink {
+                from: BlogId(r.get(0)?),
+                to: BlogId(r.get(1)?),
+                links: r.get(2)?,
+            })
+        })
+        .map_err(Error::backend(ctx))?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(Error::backend(ctx))
+    }
+
     pub(crate) fn hub_stats_sql(conn: &Connection, q: &HubStatsQuery) -> Result<HubStats> {
         let ctx = "computing hub statistics";
         let filter = status_filter(q.public_only);
@@ -681,7 +769,9 @@ pub(crate) mod reference {
         drop(stmt);
 
         stats.blog_posts = blog_post_counts(conn, filter)?;
-        stats.blog_links = blog_links(conn, filter)?;
+        if q.links {
+            stats.blog_links = blog_links(conn, filter)?;
+        }
 
         // Unix day 0 was a Thursday: +3 makes weeks start on Monday.
         let sql = format!(

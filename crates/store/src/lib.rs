@@ -103,7 +103,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// tag, newest first, with both posts' tags; of each tag's exchanges only the
     /// `per_tag` newest. What hubs' conversations are computed from, in one pass over the
     /// links (not over the posts); with `public_only`, only between verified blogs.
-    async fn tagged_replies(&self, public_only: bool, per_tag: usize) -> Result<Vec<TaggedReply>>;
+    async fn tagged_replies(&self, public_only: bool, per_tag: usize) -> Result<Vec<TaggedReply>> {
+        Ok(self.replies_and_links(public_only, per_tag).await?.0)
+    }
+    /// [`Store::tagged_replies`] and, from the same pass over the links, the links between
+    /// blogs that [`HubStats::blog_links`] counts (so a computation of hubs with their
+    /// conversations reads the links once: [`HubStatsQuery::links`] off).
+    async fn replies_and_links(
+        &self,
+        public_only: bool,
+        per_tag: usize,
+    ) -> Result<(Vec<TaggedReply>, Vec<BlogLink>)>;
     /// The links between `post` and other posts, either way (posts linking to it, posts
     /// it links to), newest first; with `public_only`, only between verified blogs.
     async fn post_replies(

@@ -89,15 +89,6 @@ impl SqliteStore {
         })
     }
 
-    /// The links between blogs that [`crate::Store::hub_stats`] reports in
-    /// [`crate::HubStats::blog_links`], read alone (the index bench times their share).
-    pub async fn blog_links(&self, public_only: bool) -> Result<Vec<crate::BlogLink>> {
-        self.read(move |conn| {
-            crate::hubs::blog_links(conn, crate::hubs::status_filter(public_only))
-        })
-        .await
-    }
-
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
@@ -1043,7 +1034,17 @@ impl Store for SqliteStore {
         public_only: bool,
         per_tag: usize,
     ) -> Result<Vec<crate::TaggedReply>> {
-        self.read(move |conn| crate::hubs::tagged_replies(conn, public_only, per_tag))
+        self.read(move |conn| crate::hubs::tagged_replies(conn, public_only, per_tag, false))
+            .await
+            .map(|(replies, _)| replies)
+    }
+
+    async fn replies_and_links(
+        &self,
+        public_only: bool,
+        per_tag: usize,
+    ) -> Result<(Vec<crate::TaggedReply>, Vec<crate::BlogLink>)> {
+        self.read(move |conn| crate::hubs::tagged_replies(conn, public_only, per_tag, true))
             .await
     }
 
