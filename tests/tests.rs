@@ -18,6 +18,7 @@ mod post_page;
 mod register_web;
 mod reload;
 mod retag;
+mod robots;
 mod search;
 mod search_web;
 mod skipped;

@@ -107,6 +107,12 @@ impl Crawler {
         &self.fetcher
     }
 
+    /// Keeps robots.txt decisions in `memory` (the store) too, so that other processes
+    /// and later runs use them: see [`crate::robots`].
+    pub fn remember_robots_in(&mut self, memory: std::sync::Arc<dyn crate::robots::RobotsMemory>) {
+        self.fetcher.remember_robots_in(memory);
+    }
+
     /// Finds the feed for a homepage or feed URL (see [`crate::discover`]).
     pub async fn discover(&self, input: &str) -> Result<Discovery, DiscoverError> {
         discover(&self.fetcher, input).await

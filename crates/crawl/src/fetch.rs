@@ -172,12 +172,22 @@ impl Fetcher {
         self.fetch(url, validators, true, self.max_body).await
     }
 
-    /// robots.txt of `url`'s origin: its status and body, or why it could not be read.
-    async fn fetch_robots(&self, url: Url) -> Result<(u16, Vec<u8>), FetchError> {
+    /// robots.txt of `url`'s origin (conditionally, with `validators`): its status, body
+    /// and validators, or why it could not be read.
+    async fn fetch_robots(
+        &self,
+        url: Url,
+        validators: Validators,
+    ) -> crate::robots::RobotsResponse {
         // Boxed: fetch -> robots -> fetch is recursive (robots.txt itself is not checked).
-        Box::pin(self.fetch(&url, &Validators::default(), false, MAX_ROBOTS_BYTES as u64))
+        Box::pin(self.fetch(&url, &validators, false, MAX_ROBOTS_BYTES as u64))
             .await
-            .map(|r| (r.status, r.body.to_vec()))
+            .map(|r| (r.status, r.body.to_vec(), r.validators))
+    }
+
+    /// Keeps robots.txt decisions in `memory` (the store) too: see [`crate::robots`].
+    pub fn remember_robots_in(&mut self, memory: Arc<dyn crate::robots::RobotsMemory>) {
+        self.robots.remember_in(memory);
     }
 
     async fn fetch(
@@ -193,7 +203,10 @@ impl Fetcher {
         loop {
             self.check_url(&current)?;
             if obey_robots {
-                let rules = self.robots.rules(&current, |u| self.fetch_robots(u)).await;
+                let rules = self
+                    .robots
+                    .rules(&current, |u, v| self.fetch_robots(u, v))
+                    .await;
                 if !rules.allows(&current) {
                     return Err(match &*rules {
                         // robots.txt could not be read: the site is down or unreachable,

@@ -94,14 +94,49 @@ impl App {
         let store = SqliteStore::open(&path)
             .await
             .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
-        let crawler = Crawler::new(&config.crawl, &config.public_url())
+        let store: DynStore = Arc::new(store);
+        let mut crawler = Crawler::new(&config.crawl, &config.public_url())
             .context("cannot set up the HTTP client")?;
+        crawler.remember_robots_in(Arc::new(StoreRobots(Arc::clone(&store))));
         Ok(App {
             config,
-            store: Arc::new(store),
+            store,
             crawler: Arc::new(crawler),
             index: tokio::sync::OnceCell::new(),
             poll_feeds: true,
+        })
+    }
+}
+
+/// robots.txt decisions kept in the store ([`kith_crawl::robots::RobotsMemory`]): every
+/// crawl process sees them, and a restart keeps them.
+#[derive(Debug)]
+struct StoreRobots(DynStore);
+
+impl kith_crawl::robots::RobotsMemory for StoreRobots {
+    fn load<'a>(
+        &'a self,
+        origin: &'a str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Option<kith_model::StoredRobots>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            self.0.robots(origin).await.unwrap_or_else(|e| {
+                tracing::warn!(origin, error = %e, "cannot read a robots.txt decision");
+                None
+            })
+        })
+    }
+
+    fn save(
+        &self,
+        robots: kith_model::StoredRobots,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            let origin = robots.origin.clone();
+            if let Err(e) = self.0.save_robots(robots).await {
+                tracing::warn!(origin, error = %e, "cannot keep a robots.txt decision");
+            }
         })
     }
 }

@@ -10,16 +10,19 @@
 //!   [`PostTag`] and [`TagSource`].
 //! - [`poll`] — [`PollResult`], what one poll of one feed produced, and [`IngestStats`].
 //! - [`websub`] — [`Subscription`]: a blog's feed pushed to us by its WebSub hub.
+//! - [`robots`] — [`StoredRobots`]: a site's robots.txt decision, kept between runs.
 //! - [`url`] — [`normalize_url`], the one definition of "the same URL" for blogs and feeds.
 
 pub mod blog;
 pub mod poll;
 pub mod post;
+pub mod robots;
 pub mod url;
 pub mod websub;
 
 pub use blog::{Blog, BlogId, BlogStatus, FeedState, Health, NewBlog};
 pub use poll::{IngestStats, PollResult};
 pub use post::{NewPost, NewTag, Post, PostId, PostTag, TagSource, content_hash, normalize_tag};
+pub use robots::StoredRobots;
 pub use url::{UrlError, identity_key, normalize_url};
 pub use websub::{Subscription, SubscriptionState};

@@ -94,6 +94,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         renew_within: chrono::Duration,
     ) -> Result<Vec<Subscription>>;
 
+    // --- robots.txt decisions (shared by every crawl process, kept across runs) ---
+
+    /// The robots.txt decision last stored for `origin` (`scheme://host:port`), fresh or
+    /// not.
+    async fn robots(&self, origin: &str) -> Result<Option<kith_model::StoredRobots>>;
+    /// Stores (replaces) an origin's robots.txt decision.
+    async fn save_robots(&self, robots: kith_model::StoredRobots) -> Result<()>;
+
     // --- hubs and communities ---
 
     /// Per-tag, per-blog aggregates, weekly activity and co-occurring tags: what hubs and

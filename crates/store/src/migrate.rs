@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "poll_notes",
         sql: include_str!("../migrations/0004_poll_notes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "robots",
+        sql: include_str!("../migrations/0005_robots.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -1022,6 +1022,61 @@ impl Store for SqliteStore {
         .await
     }
 
+    // --- robots.txt decisions ---
+
+    async fn robots(&self, origin: &str) -> Result<Option<kith_model::StoredRobots>> {
+        let origin = origin.to_owned();
+        self.read(move |c| {
+            let ctx = "reading a robots.txt decision";
+            c.prepare_cached(
+                "SELECT origin, status, body, etag, last_modified, fetched_at, expires_at
+                 FROM robots WHERE origin = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([&origin], |r| {
+                    Ok(kith_model::StoredRobots {
+                        origin: r.get(0)?,
+                        status: r.get(1)?,
+                        body: r.get(2)?,
+                        etag: r.get(3)?,
+                        last_modified: r.get(4)?,
+                        fetched_at: get_time(r, 5)?,
+                        expires_at: get_time(r, 6)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(Error::backend(ctx))
+        })
+        .await
+    }
+
+    async fn save_robots(&self, robots: kith_model::StoredRobots) -> Result<()> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO robots (origin, status, body, etag, last_modified, fetched_at,
+                     expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (origin) DO UPDATE SET status = excluded.status,
+                     body = excluded.body, etag = excluded.etag,
+                     last_modified = excluded.last_modified,
+                     fetched_at = excluded.fetched_at, expires_at = excluded.expires_at",
+                params![
+                    robots.origin,
+                    robots.status,
+                    robots.body,
+                    robots.etag,
+                    robots.last_modified,
+                    fmt_time(robots.fetched_at),
+                    fmt_time(robots.expires_at)
+                ],
+            )
+            .map(|_| ())
+            .map_err(Error::backend("storing a robots.txt decision"))
+        })
+        .await
+    }
+
     // --- hubs and communities ---
 
     async fn hub_stats(&self, query: crate::HubStatsQuery) -> Result<crate::HubStats> {

@@ -849,3 +849,41 @@ async fn hub_stats_in_one_pass_equal_the_sql_aggregates() {
         }
     }
 }
+
+/// robots.txt decisions: one row per origin, replaced whole, read back as stored.
+#[tokio::test]
+async fn robots_decisions_are_kept_per_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    assert_eq!(store.robots("https://a.example").await.unwrap(), None);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let first = kith_model::StoredRobots {
+        origin: "https://a.example".into(),
+        status: 200,
+        body: b"User-agent: *\nDisallow: /x\n".to_vec(),
+        etag: Some("\"1\"".into()),
+        last_modified: None,
+        fetched_at: now,
+        expires_at: now + Duration::hours(24),
+    };
+    store.save_robots(first.clone()).await.unwrap();
+    assert_eq!(
+        store.robots("https://a.example").await.unwrap(),
+        Some(first.clone())
+    );
+    let second = kith_model::StoredRobots {
+        status: 404,
+        body: Vec::new(),
+        etag: None,
+        last_modified: Some("Thu, 03 Dec 2026 10:00:00 GMT".into()),
+        ..first.clone()
+    };
+    store.save_robots(second.clone()).await.unwrap();
+    assert_eq!(
+        store.robots("https://a.example").await.unwrap(),
+        Some(second)
+    );
+    assert_eq!(store.robots("https://b.example").await.unwrap(), None);
+}
