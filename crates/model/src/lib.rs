@@ -22,7 +22,9 @@ pub mod websub;
 
 pub use blog::{Blog, BlogId, BlogStatus, FeedState, Health, NewBlog};
 pub use poll::{IngestStats, PollResult};
-pub use post::{NewPost, NewTag, Post, PostId, PostTag, TagSource, content_hash, normalize_tag};
+pub use post::{
+    NewPost, NewTag, Post, PostId, PostTag, TagSource, content_hash, is_invisible, normalize_tag,
+};
 pub use robots::StoredRobots;
 pub use url::{UrlError, identity_key, normalize_url};
 pub use websub::{Subscription, SubscriptionState};

@@ -211,8 +211,9 @@ pub fn normalize_tag(raw: &str) -> Option<String> {
 pub const MAX_TAG_CHARS: usize = 64;
 
 /// Characters that show nothing but can reorder or hide text: bidirectional controls,
-/// zero-width characters, the soft hyphen.
-fn is_invisible(c: char) -> bool {
+/// zero-width characters, the soft hyphen (controls are `char::is_control`). The one list
+/// the crawler's plain text and the tag normal forms drop.
+pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{200b}'..='\u{200f}'
         | '\u{202a}'..='\u{202e}'

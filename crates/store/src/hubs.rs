@@ -309,7 +309,7 @@ fn links_between(conn: &Connection, post_blog: &[(i64, i64)]) -> Result<Vec<Blog
             .ok()
             .map(|i| post_blog[i].1)
     };
-    let mut pairs: HashMap<(i64, i64), u32> = HashMap::new();
+    let mut ends: Vec<(i64, i64)> = Vec::new();
     let mut stmt = conn.prepare(REPLY_LINKS_SQL).map_err(Error::backend(ctx))?;
     let mut rows = stmt.query([]).map_err(Error::backend(ctx))?;
     while let Some(r) = rows.next().map_err(Error::backend(ctx))? {
@@ -317,9 +317,19 @@ fn links_between(conn: &Connection, post_blog: &[(i64, i64)]) -> Result<Vec<Blog
             r.get(0).map_err(Error::backend(ctx))?,
             r.get(1).map_err(Error::backend(ctx))?,
         );
-        if let (Some(a), Some(b)) = (blog_of(from), blog_of(to))
-            && a != b
-        {
+        if let (Some(a), Some(b)) = (blog_of(from), blog_of(to)) {
+            ends.push((a, b));
+        }
+    }
+    Ok(count_blog_links(ends))
+}
+
+/// Links between blogs from the (linking blog, linked blog) of each link: a blog's links
+/// to itself left out, sorted by (from, to).
+fn count_blog_links(ends: impl IntoIterator<Item = (i64, i64)>) -> Vec<BlogLink> {
+    let mut pairs: HashMap<(i64, i64), u32> = HashMap::new();
+    for (a, b) in ends {
+        if a != b {
             *pairs.entry((a, b)).or_default() += 1;
         }
     }
@@ -332,7 +342,7 @@ fn links_between(conn: &Connection, post_blog: &[(i64, i64)]) -> Result<Vec<Blog
         })
         .collect();
     links.sort_unstable_by_key(|l| (l.from, l.to));
-    Ok(links)
+    links
 }
 
 /// Distinct posts per blog (all tags or none) among the blogs `filter` keeps.
@@ -469,32 +479,23 @@ pub(crate) fn tagged_replies(
     };
 
     // Between blogs, both shown, with a tag; newest first (stored times compare as strings).
-    let mut blog_links: Vec<BlogLink> = Vec::new();
-    if links {
-        let mut pairs: HashMap<(i64, i64), u32> = HashMap::new();
-        for (p, q) in pairs_of_links
-            .iter()
-            .filter_map(|(from, to)| Some((ends.get(from)?, ends.get(to)?)))
-        {
-            if p.blog != q.blog
-                && !p.tags.is_empty()
-                && !q.tags.is_empty()
-                && shown.contains(&p.blog)
-                && shown.contains(&q.blog)
-            {
-                *pairs.entry((p.blog, q.blog)).or_default() += 1;
-            }
-        }
-        blog_links = pairs
-            .into_iter()
-            .map(|((from, to), links)| BlogLink {
-                from: BlogId(from),
-                to: BlogId(to),
-                links,
-            })
-            .collect();
-        blog_links.sort_unstable_by_key(|l| (l.from, l.to));
-    }
+    // Links between blogs as `hub_stats` counts them: both posts with a tag, both shown.
+    let blog_links = if links {
+        count_blog_links(
+            pairs_of_links
+                .iter()
+                .filter_map(|(from, to)| Some((ends.get(from)?, ends.get(to)?)))
+                .filter(|(p, q)| {
+                    !p.tags.is_empty()
+                        && !q.tags.is_empty()
+                        && shown.contains(&p.blog)
+                        && shown.contains(&q.blog)
+                })
+                .map(|(p, q)| (p.blog, q.blog)),
+        )
+    } else {
+        Vec::new()
+    };
     if per_tag == 0 {
         return Ok((Vec::new(), blog_links));
     }

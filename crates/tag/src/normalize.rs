@@ -40,7 +40,7 @@ pub fn normalize(raw: &str) -> Option<String> {
     fold_into(raw, &mut folded);
     let chars: Vec<char> = folded
         .chars()
-        .filter(|&c| c.is_whitespace() || !(c.is_control() || is_format(c)))
+        .filter(|&c| c.is_whitespace() || !(c.is_control() || kith_model::is_invisible(c)))
         .collect();
     let mut out = String::with_capacity(folded.len());
     let mut pending_dash = false;
@@ -143,18 +143,6 @@ fn is_word(c: char) -> bool {
 fn is_apostrophe(c: char) -> bool {
     // `fold_into` has made typographic apostrophes straight.
     matches!(c, '\'' | '\u{2019}')
-}
-
-/// Zero-width, bidirectional and other invisible formatting characters.
-fn is_format(c: char) -> bool {
-    matches!(c,
-        '\u{200b}'..='\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'..='\u{2069}'
-        | '\u{061c}'
-        | '\u{feff}'
-        | '\u{00ad}'
-    )
 }
 
 /// The inflection-folded key of a normal-form tag: each `-`-separated word loses its

@@ -199,15 +199,7 @@ fn unicode_mark(c: char) -> bool {
 /// Invisible characters that change how text around them reads: controls (white space
 /// aside), bidirectional controls, zero-width characters, soft hyphens.
 pub(super) fn is_invisible(c: char) -> bool {
-    (c.is_control() && !c.is_whitespace())
-        || matches!(c,
-            '\u{200b}'..='\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2069}'
-            | '\u{061c}'
-            | '\u{feff}'
-            | '\u{00ad}'
-        )
+    (c.is_control() && !c.is_whitespace()) || kith_model::is_invisible(c)
 }
 
 /// Whether undeclared text holds markup: HTML tags, at least one, and every one an HTML
