@@ -25,6 +25,7 @@ pub mod bounds;
 pub mod crawler;
 pub mod discover;
 pub mod fetch;
+pub mod fuzzing;
 pub mod guard;
 pub mod parse;
 pub mod politeness;

@@ -37,6 +37,16 @@ mod xml_repair;
 mod tests;
 
 pub use charset::decode;
+
+/// The XML repair pass alone (for [`crate::fuzzing`]).
+pub(crate) fn repair_xml(text: &str) -> String {
+    xml_repair::repair(text).0
+}
+
+/// Whether the JSON Feed reader reads `text` (for [`crate::fuzzing`]).
+pub(crate) fn reads_json_feed(text: &str) -> bool {
+    json_feed::read(text).is_ok()
+}
 pub use language::detect_language;
 
 use chrono::{DateTime, Utc};
