@@ -568,9 +568,16 @@ impl<'a> Repairer<'a> {
             }
             let rest = &src[i..];
             if let Some(body) = rest.strip_prefix("<!--") {
-                let end = body.find("-->").map_or(rest.len(), |p| p + 7);
-                self.other(&rest[..end]);
-                i += end;
+                // A comment (or processing instruction) cut short runs to the end of
+                // the document; written as it is, it would swallow the end tags the
+                // pass adds, so it is dropped.
+                match body.find("-->") {
+                    Some(p) => {
+                        self.other(&rest[..p + 7]);
+                        i += p + 7;
+                    }
+                    None => i = bytes.len(),
+                }
             } else if let Some(body) = rest.strip_prefix("<![CDATA[") {
                 let (content, end) = match body.find("]]>") {
                     Some(p) => (&body[..p], 9 + p + 3),
@@ -583,9 +590,13 @@ impl<'a> Repairer<'a> {
                 self.declaration(&rest[..end]);
                 i += end;
             } else if rest.starts_with("<?") {
-                let end = rest.find("?>").map_or(rest.len(), |p| p + 2);
-                self.other(&rest[..end]);
-                i += end;
+                match rest.find("?>") {
+                    Some(p) => {
+                        self.other(&rest[..p + 2]);
+                        i += p + 2;
+                    }
+                    None => i = bytes.len(),
+                }
             } else if let Some(after) = rest.strip_prefix("</") {
                 let name_len = after
                     .find(|c: char| c.is_whitespace() || c == '>' || c == '<')
@@ -1332,7 +1343,23 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::{Entities, decode_base64, repair_text, repair_text_with_controls};
+    use super::{Entities, decode_base64, repair, repair_text, repair_text_with_controls};
+
+    /// A repaired document repairs to itself (found by the `xml_repair` fuzz target: a
+    /// processing instruction or comment cut short swallowed the end tags added after it).
+    #[test]
+    fn repair_is_idempotent_on_unterminated_markup() {
+        for src in [
+            "<<A<?",
+            "<a><!-- open",
+            "<rss><channel><?pi",
+            "<a>x<?y?>z</a>",
+        ] {
+            let once = repair(src).0;
+            assert_eq!(repair(&once).0, once, "{src:?}");
+        }
+        assert_eq!(repair("<<A<?").0, "<A></A>");
+    }
 
     #[test]
     fn base64_is_decoded_or_left_alone() {
@@ -1358,6 +1385,14 @@ mod tests {
             let fast = repair_text(&raw, &mut Entities::default(), attr).into_owned();
             let slow = repair_text_with_controls(&raw, &mut Entities::default(), attr).into_owned();
             proptest::prop_assert_eq!(fast, slow);
+        }
+
+        #[test]
+        fn repair_is_idempotent(
+            src in "(<|</|<!--|-->|<\\?|\\?>|<!\\[CDATA\\[|\\]\\]>|>|/>|&|;|a|b|rss|item|title| |=|\"|'|x:|type=\"text\"){0,24}",
+        ) {
+            let once = repair(&src).0;
+            proptest::prop_assert_eq!(repair(&once).0, once);
         }
     }
 }
