@@ -761,10 +761,10 @@ impl<'a> Repairer<'a> {
                 self.out.push_str(&raw);
             }
             self.out.push_str("&lt;");
-            self.out.push_str(name);
+            push_name(&mut self.out, name);
             for a in &attrs {
                 self.out.push(' ');
-                self.out.push_str(a.name);
+                push_name(&mut self.out, a.name);
                 if let Some(v) = a.value {
                     // Escaped twice: once for the HTML attribute, once for the XML text.
                     self.out.push_str("=&quot;");
@@ -1108,7 +1108,7 @@ impl<'a> Repairer<'a> {
     fn close(&mut self, mut f: Frame<'a>) {
         if f.escaped {
             self.out.push_str("&lt;/");
-            self.out.push_str(f.name);
+            push_name(&mut self.out, f.name);
             self.out.push_str("&gt;");
             return;
         }
@@ -1340,6 +1340,16 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
     (bits < 6 && padding <= 2).then_some(out)
 }
 
+/// An element or attribute name written as text (markup inside a text element): without
+/// the control characters text may not hold, as the text around it.
+fn push_name(out: &mut String, name: &str) {
+    if name.contains(is_control) {
+        out.extend(name.chars().filter(|&c| !is_control(c)));
+    } else {
+        out.push_str(name);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -1354,6 +1364,9 @@ mod tests {
             "<a><!-- open",
             "<rss><channel><?pi",
             "<a>x<?y?>z</a>",
+            // A tag with NULs in its name inside a text element, written as text.
+            "<rss><channel><item><description>a <b\0\0x>t</b\0\0x></description></item></channel></rss>",
+            "<rss><channel><item><description><![CDATA[x]]>\n<chnne\0\0l>\n</rss>",
         ] {
             let once = repair(src).0;
             assert_eq!(repair(&once).0, once, "{src:?}");
