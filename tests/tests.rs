@@ -10,6 +10,7 @@ mod cli;
 mod communities;
 mod crash;
 mod crawl;
+mod df;
 mod feeds_api;
 mod hub_aliases;
 mod kin;

@@ -3,32 +3,103 @@
 //!
 //! Only posts the store does not already have unchanged are enriched: most entries of a
 //! re-fetched feed are known, and language detection and extraction cost more than parsing.
+//!
+//! The document frequencies are kept in the store ([`kith_model::StoredDf`]): a process
+//! reads the saved table and counts only the posts stored after it, and only when a post
+//! first needs tagging, so a `kith crawl --once` with nothing new starts in the same time
+//! on a thousand posts or a million. Each process saves what it counted after its sweeps.
+//! Two processes tagging at once (a cron crawl beside `kith serve`) each save their own
+//! view, and the last one saved misses the other's posts of that time: the frequencies are
+//! a statistic over the whole store, and a few posts' terms do not move them.
 
 use anyhow::Context;
 use kith_config::Config;
-use kith_model::{NewPost, NewTag, PollResult, Post};
+use kith_model::{NewPost, NewTag, PollResult, Post, StoredDf};
 use kith_store::{DynStore, Store};
 use kith_tag::{DfTable, DocFreq, PostInput, TagDecision, Tagger};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 /// The tagger in force and the document frequencies it scores against.
 #[derive(Debug)]
 pub struct Enricher {
     tagger: RwLock<Arc<Tagger>>,
-    df: RwLock<DfTable>,
+    /// Read from the store when a post first needs it.
+    df: tokio::sync::OnceCell<RwLock<DfTable>>,
+    /// Posts were counted since the table was last saved.
+    unsaved: AtomicBool,
+    last_saved: Mutex<Instant>,
 }
 
 impl Enricher {
-    /// Loads the configured rules and counts the stored posts' terms.
-    pub async fn open(config: &Config, store: &DynStore) -> anyhow::Result<Enricher> {
+    /// Loads the configured rules; the document frequencies are read when first needed
+    /// ([`Enricher::load_df`]).
+    pub async fn open(config: &Config, _store: &DynStore) -> anyhow::Result<Enricher> {
         let rules = crate::tagcmd::load_rules(config, None)?;
         let tagger = Tagger::new(&rules)
             .map_err(|e| crate::BadInput(format!("the tag rules cannot be used: {e}")))?;
-        let df = stored_df(store.as_ref()).await?;
         Ok(Enricher {
             tagger: RwLock::new(Arc::new(tagger)),
-            df: RwLock::new(df),
+            df: tokio::sync::OnceCell::new(),
+            unsaved: AtomicBool::new(false),
+            last_saved: Mutex::new(Instant::now()),
         })
+    }
+
+    /// Reads the document frequencies from the store unless already read (the saved table
+    /// and the posts stored after it). Call before [`Enricher::enrich`]; a failure leaves
+    /// them unread, to be tried again next time.
+    pub async fn load_df(&self, store: &DynStore) -> anyhow::Result<()> {
+        self.df
+            .get_or_try_init(|| async {
+                let (df, counted) = load_df(store.as_ref()).await?;
+                if counted > SAVE_AFTER_COUNTING {
+                    self.unsaved.store(true, Ordering::Relaxed);
+                }
+                anyhow::Ok(RwLock::new(df))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Saves the document frequencies to the store when posts were counted since the last
+    /// save and `min_interval` has passed since it (zero: whenever anything is unsaved).
+    pub async fn save_df(&self, store: &DynStore, min_interval: Duration) -> anyhow::Result<()> {
+        let Some(df) = self.df.get() else {
+            return Ok(());
+        };
+        let due = self
+            .last_saved
+            .lock()
+            .map(|t| t.elapsed() >= min_interval)
+            .unwrap_or(true);
+        if !due || !self.unsaved.swap(false, Ordering::Relaxed) {
+            return Ok(());
+        }
+        // Every post this process counted is stored by now: the table covers the store up
+        // to its last post.
+        let saved = async {
+            let through = store.last_post_id().await?;
+            let bytes = match df.read() {
+                Ok(t) => t.to_bytes(),
+                Err(p) => p.into_inner().to_bytes(),
+            };
+            store
+                .save_df(StoredDf {
+                    through,
+                    bytes,
+                    saved_at: chrono::Utc::now(),
+                })
+                .await
+        }
+        .await;
+        if let Ok(mut t) = self.last_saved.lock() {
+            *t = Instant::now();
+        }
+        saved
+            .inspect_err(|_| self.unsaved.store(true, Ordering::Relaxed))
+            .context("saving the document frequencies")
     }
 
     /// Puts `tagger` in force for every post enriched from now on (hot reload of the
@@ -61,13 +132,23 @@ impl Enricher {
         if chosen.is_empty() {
             return;
         }
-        if let Ok(mut df) = self.df.write() {
+        let empty = RwLock::new(DfTable::new());
+        let table = match self.df.get() {
+            Some(t) => {
+                self.unsaved.store(true, Ordering::Relaxed);
+                t
+            }
+            // Not read (the store failed to answer, and the caller said so): the posts
+            // are tagged on their own words, as on an empty hub.
+            None => &empty,
+        };
+        if let Ok(mut df) = table.write() {
             for &i in &chosen {
                 df.add(&posts[i].title, &posts[i].text);
             }
         }
         let tagger = self.tagger();
-        let Ok(df) = self.df.read() else { return };
+        let Ok(df) = table.read() else { return };
         for &i in &chosen {
             let p = &mut posts[i];
             p.language = kith_tag::detect_language(&p.title, &p.text).map(str::to_owned);
@@ -104,10 +185,27 @@ pub fn to_new_tags(decisions: Vec<TagDecision>) -> Vec<NewTag> {
 /// Posts read per page when walking the whole store.
 pub const STORE_PAGE: usize = 1000;
 
-/// Document frequencies over every stored post, read page by page.
+/// Posts counted on top of the saved table beyond which a process saves it again soon.
+const SAVE_AFTER_COUNTING: usize = 1000;
+
+/// Document frequencies over every stored post: the saved table and the posts stored
+/// after it (every post when none is saved, or it was saved for other match keys).
 pub async fn stored_df(store: &dyn Store) -> anyhow::Result<DfTable> {
-    let mut df = DfTable::new();
-    let mut after = None;
+    Ok(load_df(store).await?.0)
+}
+
+/// [`stored_df`], and how many posts were counted on top of the saved table.
+async fn load_df(store: &dyn Store) -> anyhow::Result<(DfTable, usize)> {
+    let saved = store
+        .stored_df()
+        .await
+        .context("reading the saved document frequencies")?;
+    let (mut df, mut after) =
+        match saved.and_then(|s| Some((DfTable::from_bytes(&s.bytes)?, s.through))) {
+            Some((df, through)) => (df, through),
+            None => (DfTable::new(), None),
+        };
+    let mut counted = 0;
     loop {
         let page = store
             .posts_after(after, STORE_PAGE)
@@ -115,11 +213,12 @@ pub async fn stored_df(store: &dyn Store) -> anyhow::Result<DfTable> {
             .context("reading posts for document frequencies")?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
+        counted += page.len();
         for p in &page {
             df.add(&p.title, &p.text);
         }
     }
-    Ok(df)
+    Ok((df, counted))
 }
 
 /// Tags a stored post as ingestion would: its categories, its blog's rules, its language.
@@ -159,6 +258,14 @@ pub async fn enrich_new_posts(
         .content_hashes(result.blog_id, guids)
         .await
         .unwrap_or_default();
+    if let Some(e) = enricher
+        && let Err(e) = e.load_df(store).await
+    {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "tagging without document frequencies"
+        );
+    }
     let mut posts = std::mem::take(&mut result.posts);
     let enricher = enricher.cloned();
     let (blog_url, feed_url) = (blog_url.to_owned(), feed_url.to_owned());

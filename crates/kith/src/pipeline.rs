@@ -179,7 +179,24 @@ pub async fn sweep(
         summary.add(&poll.outcome, stats);
         on_done(&blog, &poll.outcome);
     }
+    save_df(store, opts, DF_SAVE_EVERY).await;
     Ok(summary)
+}
+
+/// How often a long-running crawler saves the document frequencies it counted.
+const DF_SAVE_EVERY: Duration = Duration::from_secs(300);
+
+/// Saves the document frequencies counted in this process (see `crate::enrich`), when
+/// anything was counted and `min_interval` has passed since the last save.
+async fn save_df(store: &DynStore, opts: &SweepOptions, min_interval: Duration) {
+    if let Some(e) = &opts.enricher
+        && let Err(e) = e.save_df(store, min_interval).await
+    {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "cannot save the document frequencies"
+        );
+    }
 }
 
 /// Counts the poll for `/metrics` (polls by outcome, posts ingested).
@@ -235,7 +252,9 @@ pub async fn crawl_once(
     } else {
         store.due_blogs(now, usize::MAX).await?
     };
-    sweep(store, crawler, blogs, opts, cancel, on_done).await
+    let summary = sweep(store, crawler, blogs, opts, cancel, on_done).await;
+    save_df(store, opts, Duration::ZERO).await;
+    summary
 }
 
 /// Keeps polling due feeds until `cancel` fires: the crawler half of `kith serve`.
@@ -284,5 +303,6 @@ pub async fn run_crawler(
             }
         }
     }
+    save_df(&store, &opts, Duration::ZERO).await;
     tracing::info!("crawler stopped");
 }

@@ -44,7 +44,7 @@ pub async fn register(
     }
     let mut found = discover(crawler, input).await?;
     if let Some(e) = enricher {
-        found = tag(e, found).await?;
+        found = tag(store, e, found).await?;
     }
     store_found(store, crawler, input, found, require_verification).await
 }
@@ -78,7 +78,12 @@ pub async fn discover(crawler: &Crawler, input: &str) -> anyhow::Result<Discover
 }
 
 /// Language and tags for every entry of a discovery (CPU work, on the blocking pool).
-pub async fn tag(enricher: &Arc<Enricher>, mut found: Discovery) -> anyhow::Result<Discovery> {
+pub async fn tag(
+    store: &DynStore,
+    enricher: &Arc<Enricher>,
+    mut found: Discovery,
+) -> anyhow::Result<Discovery> {
+    enricher.load_df(store).await?;
     let e = Arc::clone(enricher);
     let (home, feed) = (found.homepage_url.to_string(), found.feed_url.to_string());
     let mut entries = std::mem::take(&mut found.feed.entries);
@@ -266,7 +271,7 @@ impl WebRegistrar {
             }
         }
         match &self.sweep.enricher {
-            Some(e) => tag(e, found).await.map_err(classify),
+            Some(e) => tag(&self.store, e, found).await.map_err(classify),
             None => Ok(found),
         }
     }

@@ -11,9 +11,11 @@
 //! - [`poll`] — [`PollResult`], what one poll of one feed produced, and [`IngestStats`].
 //! - [`websub`] — [`Subscription`]: a blog's feed pushed to us by its WebSub hub.
 //! - [`robots`] — [`StoredRobots`]: a site's robots.txt decision, kept between runs.
+//! - [`df`] — [`StoredDf`]: the tagger's document frequencies, kept between runs.
 //! - [`url`] — [`normalize_url`], the one definition of "the same URL" for blogs and feeds.
 
 pub mod blog;
+pub mod df;
 pub mod poll;
 pub mod post;
 pub mod robots;
@@ -21,6 +23,7 @@ pub mod url;
 pub mod websub;
 
 pub use blog::{Blog, BlogId, BlogStatus, FeedState, Health, NewBlog};
+pub use df::StoredDf;
 pub use poll::{IngestStats, PollResult};
 pub use post::{
     NewPost, NewTag, Post, PostId, PostTag, TagSource, content_hash, is_invisible, normalize_tag,

@@ -102,6 +102,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores (replaces) an origin's robots.txt decision.
     async fn save_robots(&self, robots: kith_model::StoredRobots) -> Result<()>;
 
+    // --- the tagger's document frequencies (so start-up need not read every post) ---
+
+    /// The document frequencies last saved, if any.
+    async fn stored_df(&self) -> Result<Option<kith_model::StoredDf>>;
+    /// Replaces the saved document frequencies.
+    async fn save_df(&self, df: kith_model::StoredDf) -> Result<()>;
+    /// The highest post id in the store (None when it holds no post).
+    async fn last_post_id(&self) -> Result<Option<PostId>>;
+
     // --- hubs and communities ---
 
     /// Per-tag, per-blog aggregates, weekly activity and co-occurring tags: what hubs and

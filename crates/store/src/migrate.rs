@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "robots",
         sql: include_str!("../migrations/0005_robots.sql"),
     },
+    Migration {
+        version: 6,
+        name: "df",
+        sql: include_str!("../migrations/0006_df.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -1077,6 +1077,52 @@ impl Store for SqliteStore {
         .await
     }
 
+    // --- the tagger's document frequencies ---
+
+    async fn stored_df(&self) -> Result<Option<kith_model::StoredDf>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT through_post, terms, saved_at FROM df_snapshot WHERE id = 1",
+                [],
+                |r| {
+                    Ok(kith_model::StoredDf {
+                        through: r.get::<_, Option<i64>>(0)?.map(PostId),
+                        bytes: r.get(1)?,
+                        saved_at: get_time(r, 2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(Error::backend("reading the saved document frequencies"))
+        })
+        .await
+    }
+
+    async fn save_df(&self, df: kith_model::StoredDf) -> Result<()> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO df_snapshot (id, through_post, terms, saved_at) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET through_post = excluded.through_post,
+                     terms = excluded.terms, saved_at = excluded.saved_at",
+                params![df.through.map(|p| p.0), df.bytes, fmt_time(df.saved_at)],
+            )
+            .map(|_| ())
+            .map_err(Error::backend("saving the document frequencies"))
+        })
+        .await
+    }
+
+    async fn last_post_id(&self) -> Result<Option<PostId>> {
+        self.read(|c| {
+            c.query_row("SELECT MAX(id) FROM posts", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map(|id| id.map(PostId))
+            .map_err(Error::backend("reading the last post id"))
+        })
+        .await
+    }
+
     // --- hubs and communities ---
 
     async fn hub_stats(&self, query: crate::HubStatsQuery) -> Result<crate::HubStats> {

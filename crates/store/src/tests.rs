@@ -887,3 +887,42 @@ async fn robots_decisions_are_kept_per_origin() {
     );
     assert_eq!(store.robots("https://b.example").await.unwrap(), None);
 }
+
+/// The saved document frequencies: none at first, replaced whole, read back as saved; the
+/// last post id follows what is stored.
+#[tokio::test]
+async fn document_frequencies_are_saved_whole_with_their_last_post() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    assert_eq!(store.stored_df().await.unwrap(), None);
+    assert_eq!(store.last_post_id().await.unwrap(), None);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-05T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let empty = kith_model::StoredDf {
+        through: None,
+        bytes: b"KDF\x01".to_vec(),
+        saved_at: now,
+    };
+    store.save_df(empty.clone()).await.unwrap();
+    assert_eq!(store.stored_df().await.unwrap(), Some(empty));
+
+    let blog = store.add_blog(new_blog(1)).await.unwrap();
+    store
+        .record_poll(polled(
+            blog.id,
+            vec![post("a", "one", 2, &[]), post("b", "two", 1, &[])],
+        ))
+        .await
+        .unwrap();
+    let last = store.last_post_id().await.unwrap().unwrap();
+    let all = store.posts_after(None, 10).await.unwrap();
+    assert_eq!(Some(last), all.iter().map(|p| p.id).max());
+    let full = kith_model::StoredDf {
+        through: Some(last),
+        bytes: vec![7; 100_000],
+        saved_at: now + Duration::minutes(1),
+    };
+    store.save_df(full.clone()).await.unwrap();
+    assert_eq!(store.stored_df().await.unwrap(), Some(full));
+}

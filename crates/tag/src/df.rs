@@ -122,7 +122,69 @@ impl DfTable {
     pub fn is_empty(&self) -> bool {
         self.counts.is_empty()
     }
+
+    /// The table as bytes, for a store to keep between runs ([`DfTable::from_bytes`] reads
+    /// them back): so a process that starts need not read every stored post again.
+    ///
+    /// Layout (little-endian): the magic `KDF`, [`TERMS_VERSION`] as one byte, documents
+    /// counted (u64), terms (u64), then per term its count (u32), its length in bytes (u32)
+    /// and its UTF-8.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let size: usize = self.counts.keys().map(|k| k.len() + 8).sum();
+        let mut out = Vec::with_capacity(20 + size);
+        out.extend_from_slice(b"KDF");
+        out.push(TERMS_VERSION);
+        out.extend_from_slice(&self.docs.to_le_bytes());
+        out.extend_from_slice(&(self.counts.len() as u64).to_le_bytes());
+        for (term, &count) in &self.counts {
+            out.extend_from_slice(&count.to_le_bytes());
+            out.extend_from_slice(&(term.len() as u32).to_le_bytes());
+            out.extend_from_slice(term.as_bytes());
+        }
+        out
+    }
+
+    /// Reads back what [`DfTable::to_bytes`] wrote, keeping at most [`DEFAULT_MAX_TERMS`]
+    /// terms; `None` when the bytes are not such a table or were written for other match
+    /// keys (another [`TERMS_VERSION`]): the caller then counts the documents again.
+    pub fn from_bytes(bytes: &[u8]) -> Option<DfTable> {
+        fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+            let (head, rest) = b.split_at_checked(n)?;
+            *b = rest;
+            Some(head)
+        }
+        fn u32_of(b: &mut &[u8]) -> Option<u32> {
+            Some(u32::from_le_bytes(take(b, 4)?.try_into().ok()?))
+        }
+        fn u64_of(b: &mut &[u8]) -> Option<u64> {
+            Some(u64::from_le_bytes(take(b, 8)?.try_into().ok()?))
+        }
+        let mut b = bytes;
+        if take(&mut b, 4)? != [b'K', b'D', b'F', TERMS_VERSION] {
+            return None;
+        }
+        let docs = u64_of(&mut b)?;
+        let terms = usize::try_from(u64_of(&mut b)?).ok()?;
+        // Each term takes at least 8 bytes: a count larger than that is a damaged blob.
+        if terms > b.len() / 8 {
+            return None;
+        }
+        let mut t = DfTable::new();
+        t.docs = docs;
+        t.counts.reserve(terms.min(t.max_terms));
+        for _ in 0..terms {
+            let count = u32_of(&mut b)?;
+            let len = u32_of(&mut b)? as usize;
+            let term = std::str::from_utf8(take(&mut b, len)?).ok()?;
+            t.counts.insert(term.into(), count);
+        }
+        b.is_empty().then_some(t)
+    }
 }
+
+/// The version of the match keys [`doc_terms`] gives. Bump it whenever they change (the
+/// tokenizer, folding, plurals): tables saved with another version are then counted again.
+pub const TERMS_VERSION: u8 = 1;
 
 impl DocFreq for DfTable {
     fn docs(&self) -> u64 {
@@ -134,7 +196,8 @@ impl DocFreq for DfTable {
 }
 
 /// The distinct terms of a document that a [`DocFreq`] counts: the match key of every word
-/// of the title and text outside code, numbers left out. Sorted.
+/// of the title and text outside code, numbers left out. Sorted. A change to these keys
+/// must bump [`TERMS_VERSION`].
 pub fn doc_terms(title: &str, text: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut seen: FxHashSet<String> = FxHashSet::default();
@@ -203,5 +266,37 @@ mod tests {
             assert!(t.len() <= 1025);
         }
         assert_eq!(t.df("common"), 5000);
+    }
+
+    #[test]
+    fn a_table_reads_back_as_written() {
+        let t = DfTable::from_docs([
+            ("Containers", "container runtimes and Kubernetes"),
+            ("Rust", "Ownership in Rust: the borrow checker"),
+            ("Ελληνικά", "κείμενο στα ελληνικά"),
+        ]);
+        let back = DfTable::from_bytes(&t.to_bytes()).unwrap();
+        assert_eq!(back.docs(), 3);
+        assert_eq!(back.len(), t.len());
+        for key in t.counts.keys() {
+            assert_eq!(back.df(key), t.df(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn damaged_or_foreign_bytes_are_refused() {
+        let bytes = DfTable::from_docs([("Rust", "ownership")]).to_bytes();
+        assert!(DfTable::from_bytes(&bytes[..bytes.len() - 1]).is_none());
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(DfTable::from_bytes(&longer).is_none());
+        let mut other_version = bytes.clone();
+        other_version[3] = TERMS_VERSION.wrapping_add(1);
+        assert!(DfTable::from_bytes(&other_version).is_none());
+        assert!(DfTable::from_bytes(b"").is_none());
+        // A term count no blob of this size can hold is refused before allocating.
+        let mut huge = bytes[..12].to_vec();
+        huge.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(DfTable::from_bytes(&huge).is_none());
     }
 }
