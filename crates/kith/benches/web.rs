@@ -31,130 +31,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{env_usize, rss_mib};
-
-/// What one wrk run reports.
-#[derive(Debug, Clone, Copy)]
-struct Load {
-    requests: u64,
-    /// Server CPU time per request, in microseconds.
-    cpu_us: f64,
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
-}
-
-/// wrk prints latencies as `812.00us`, `1.23ms` or `1.02s`.
-fn parse_duration_ms(s: &str) -> Option<f64> {
-    let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic())?);
-    let v: f64 = num.parse().ok()?;
-    Some(match unit {
-        "us" => v / 1000.0,
-        "ms" => v,
-        "s" => v * 1000.0,
-        "m" => v * 60_000.0,
-        _ => return None,
-    })
-}
-
-fn parse_wrk(out: &str) -> Option<Load> {
-    let mut load = Load {
-        requests: 0,
-        cpu_us: 0.0,
-        rps: 0.0,
-        p50_ms: 0.0,
-        p99_ms: 0.0,
-        errors: 0,
-    };
-    for line in out.lines().map(str::trim) {
-        let mut words = line.split_whitespace();
-        match (words.next(), words.next()) {
-            (Some("Requests/sec:"), Some(v)) => load.rps = v.parse().ok()?,
-            // `123456 requests in 10.00s, 1.2MB read`
-            (Some(n), Some("requests")) => load.requests = n.parse().ok()?,
-            (Some("50%"), Some(v)) => load.p50_ms = parse_duration_ms(v)?,
-            (Some("99%"), Some(v)) => load.p99_ms = parse_duration_ms(v)?,
-            (Some("Non-2xx"), _) => {
-                load.errors += line.rsplit(' ').next()?.parse::<u64>().ok()?;
-            }
-            (Some("Socket"), Some("errors:")) => {
-                // Socket errors: connect 0, read 0, write 0, timeout 0
-                load.errors += line
-                    .split(',')
-                    .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
-                    .sum::<u64>();
-            }
-            _ => {}
-        }
-    }
-    (load.rps > 0.0).then_some(load)
-}
-
-/// A wrk script that sends one extra header (wrk's `-H` would do, but 304s count as
-/// "Non-2xx" there; the script's `response` hook accepts them).
-fn write_script(dir: &Path, name: &str, header: Option<(&str, &str)>, expect: u16) -> PathBuf {
-    let path = dir.join(format!("{name}.lua"));
-    let header = header
-        .map(|(k, v)| format!("wrk.headers[\"{k}\"] = {v:?}\n"))
-        .unwrap_or_default();
-    std::fs::write(
-        &path,
-        format!(
-            "{header}unexpected = 0\n\
-             function response(status, headers, body)\n\
-               if status ~= {expect} then unexpected = unexpected + 1 end\n\
-             end\n\
-             function done(summary, latency, requests)\n\
-               io.write(string.format(\"Unexpected statuses: %d\\n\", unexpected))\n\
-             end\n"
-        ),
-    )
-    .unwrap();
-    path
-}
-
-/// CPU time a process has used (user + system, all its threads), in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    let ticks = *TICKS.get_or_init(|| {
-        Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0)
-    });
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may hold spaces) in parentheses: utime and
-    // stime are the 14th and 15th fields of the line, the 12th and 13th after it.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let used: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    used / ticks
-}
-
-fn wrk(url: &str, script: &Path, secs: usize, connections: usize, server: u32) -> Load {
-    let cpu_before = cpu_seconds(server);
-    let out = Command::new("wrk")
-        .args(["--latency", "-t", "2", "-c", &connections.to_string()])
-        .args(["-d", &format!("{secs}s"), "-s"])
-        .arg(script)
-        .arg(url)
-        .output()
-        .expect("wrk runs (apt-get install wrk)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut load = parse_wrk(&text).unwrap_or_else(|| panic!("cannot read wrk's report:\n{text}"));
-    // With a script, unexpected statuses (304 included) come from the `done` hook.
-    load.errors = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Unexpected statuses: "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(load.errors);
-    let requests = load.requests.max(1) as f64;
-    load.cpu_us = (cpu_seconds(server) - cpu_before) * 1e6 / requests;
-    load
-}
+use support::{Load, env_usize, median, rss_mib, write_script, wrk};
 
 struct Server {
     child: Child,
@@ -196,11 +73,6 @@ fn start_server(data_dir: &Path, work: &Path) -> Server {
         child,
         base: format!("http://127.0.0.1:{port}"),
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 #[tokio::main]
@@ -297,9 +169,9 @@ async fn main() {
     );
 
     let scripts = work.path();
-    let ok = write_script(scripts, "ok", None, 200);
-    let not_modified = write_script(scripts, "nm", Some(("If-None-Match", &etag)), 304);
-    let gzip = write_script(scripts, "gzip", Some(("Accept-Encoding", "gzip")), 200);
+    let ok = write_script(scripts, "ok", None, &[], 200);
+    let not_modified = write_script(scripts, "nm", Some(("If-None-Match", &etag)), &[], 304);
+    let gzip = write_script(scripts, "gzip", Some(("Accept-Encoding", "gzip")), &[], 200);
     let cases: [(&str, String, &Path); 7] = [
         (
             "plaintext /healthz",
