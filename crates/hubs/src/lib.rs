@@ -278,6 +278,19 @@ impl Snapshot {
         self.communities.iter().find(|c| c.id == id)
     }
 
+    /// The community that now holds the hub `id` when no community is called `id`: a
+    /// community is called after its largest hub, which changes as people write, so an
+    /// address (a bookmark, a feed subscription) made under an earlier name leads on to
+    /// the community its hub is in now.
+    pub fn community_moved(&self, id: &str) -> Option<&Community> {
+        if self.community(id).is_some() {
+            return None;
+        }
+        self.communities
+            .iter()
+            .find(|c| c.hubs.iter().any(|h| h == id))
+    }
+
     /// The blog's kindred blogs, with their reasons (`None` for a blog with no public
     /// posts).
     pub fn kin(&self, blog: BlogId) -> Option<BlogKin> {

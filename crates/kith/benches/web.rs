@@ -169,9 +169,15 @@ async fn main() {
     );
 
     let scripts = work.path();
-    let ok = write_script(scripts, "ok", None, &[], 200);
-    let not_modified = write_script(scripts, "nm", Some(("If-None-Match", &etag)), &[], 304);
-    let gzip = write_script(scripts, "gzip", Some(("Accept-Encoding", "gzip")), &[], 200);
+    let ok = write_script(scripts, "ok", None, &[], &[200]);
+    let not_modified = write_script(scripts, "nm", Some(("If-None-Match", &etag)), &[], &[304]);
+    let gzip = write_script(
+        scripts,
+        "gzip",
+        Some(("Accept-Encoding", "gzip")),
+        &[],
+        &[200],
+    );
     let cases: [(&str, String, &Path); 7] = [
         (
             "plaintext /healthz",

@@ -142,16 +142,23 @@ impl Enricher {
             // are tagged on their own words, as on an empty hub.
             None => &empty,
         };
+        // Other polls enrich on other threads at the same time: the terms are found
+        // outside the lock, which is held only to count them and, per post, to score.
+        let terms: Vec<Vec<String>> = chosen
+            .iter()
+            .map(|&i| kith_tag::doc_terms(&posts[i].title, &posts[i].text))
+            .collect();
         if let Ok(mut df) = table.write() {
-            for &i in &chosen {
-                df.add(&posts[i].title, &posts[i].text);
+            for t in &terms {
+                df.add_terms(t.iter().map(String::as_str));
             }
         }
+        drop(terms);
         let tagger = self.tagger();
-        let Ok(df) = table.read() else { return };
         for &i in &chosen {
             let p = &mut posts[i];
             p.language = kith_tag::detect_language(&p.title, &p.text).map(str::to_owned);
+            let Ok(df) = table.read() else { return };
             let decisions = tagger.tag(
                 &PostInput {
                     title: &p.title,

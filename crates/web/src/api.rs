@@ -471,6 +471,10 @@ async fn community(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let snapshot = state.hubs.get();
+    if let Some(to) = snapshot.community_moved(&id) {
+        let to = format!("/api/v1/communities/{}", crate::feeds::segment(&to.id));
+        return Ok(axum::response::Redirect::temporary(&to).into_response());
+    }
     let c = snapshot
         .community(&id)
         .ok_or_else(|| ApiError::not_found(format!("there is no community {id:?}")))?;

@@ -135,7 +135,11 @@ async fn community_feed(
     headers: HeaderMap,
     format: Format,
 ) -> Result<Response, WebError> {
-    let scope = Scope::community(&state.hubs.get(), &id)?;
+    let snapshot = state.hubs.get();
+    if let Some(moved) = community_moved(&snapshot, &id, format.file()) {
+        return Ok(moved);
+    }
+    let scope = Scope::community(&snapshot, &id)?;
     feed_response(&state, scope, format, &headers).await
 }
 
@@ -144,8 +148,20 @@ async fn community_opml(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let scope = Scope::community(&state.hubs.get(), &id)?;
+    let snapshot = state.hubs.get();
+    if let Some(moved) = community_moved(&snapshot, &id, "blogroll.opml") {
+        return Ok(moved);
+    }
+    let scope = Scope::community(&snapshot, &id)?;
     opml_response(&state, scope, &headers).await
+}
+
+/// A temporary redirect to `file` of the community that now holds the hub `id`, when no
+/// community is called `id` any more ([`Snapshot::community_moved`]); temporary, because
+/// the name may change again, and the old address keeps leading on.
+fn community_moved(snapshot: &Snapshot, id: &str, file: &str) -> Option<Response> {
+    let to = snapshot.community_moved(id)?;
+    Some(Redirect::temporary(&format!("/communities/{}/{file}", segment(&to.id))).into_response())
 }
 
 async fn kin_feed(

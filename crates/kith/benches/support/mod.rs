@@ -17,11 +17,17 @@ pub fn env_usize(name: &str, default: usize) -> usize {
 
 /// VmRSS of a process (`self` or a pid), in MiB.
 pub fn rss_mib(process: &str) -> f64 {
+    status_mib(process, "VmRSS:")
+}
+
+/// A line of `/proc/{process}/status` given in kB (`VmRSS:`, `RssAnon:`, `RssFile:`), in
+/// MiB.
+pub fn status_mib(process: &str, key: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0)
@@ -48,7 +54,7 @@ pub fn cpu_seconds(pid: u32) -> f64 {
 }
 
 /// What one wrk run reports.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Load {
     pub requests: u64,
     /// Server CPU time per request, in microseconds (filled in by the caller).
@@ -58,6 +64,8 @@ pub struct Load {
     pub p99_ms: f64,
     /// Socket errors, timeouts and answers other than the script expects.
     pub errors: u64,
+    /// What the errors were, as wrk and the script said (`status 503: 2`, `timeout 1`).
+    pub error_kinds: Vec<String>,
 }
 
 /// wrk prints latencies as `812.00us`, `1.23ms` or `1.02s`.
@@ -82,6 +90,10 @@ pub fn parse_wrk(out: &str) -> Option<Load> {
             unexpected = n.trim().parse::<u64>().ok();
             continue;
         }
+        if let Some(kind) = line.strip_prefix("Status ") {
+            load.error_kinds.push(format!("status {kind}"));
+            continue;
+        }
         let mut words = line.split_whitespace();
         match (words.next(), words.next()) {
             (Some("Requests/sec:"), Some(v)) => load.rps = v.parse().ok()?,
@@ -91,10 +103,16 @@ pub fn parse_wrk(out: &str) -> Option<Load> {
             (Some("99%"), Some(v)) => load.p99_ms = parse_duration_ms(v)?,
             (Some("Socket"), Some("errors:")) => {
                 // Socket errors: connect 0, read 0, write 0, timeout 0
-                load.errors += line
-                    .split(',')
-                    .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
-                    .sum::<u64>();
+                for part in line.trim_start_matches("Socket errors:").split(',') {
+                    let mut words = part.split_whitespace();
+                    if let (Some(kind), Some(n)) = (words.next(), words.next())
+                        && let Ok(n) = n.parse::<u64>()
+                        && n > 0
+                    {
+                        load.errors += n;
+                        load.error_kinds.push(format!("{kind} {n}"));
+                    }
+                }
             }
             _ => {}
         }
@@ -106,7 +124,7 @@ pub fn parse_wrk(out: &str) -> Option<Load> {
 }
 
 /// A wrk script: sends `header` if any, asks for `paths` in turn (or the URL given on
-/// the command line when empty) and counts every answer whose status is not `expect`.
+/// the command line when empty) and counts every answer whose status is not in `expect`.
 ///
 /// Each wrk thread runs its own Lua state, and `done` runs in yet another: the counts
 /// are gathered from the threads through `setup`, or `done` would always see zero.
@@ -115,7 +133,7 @@ pub fn write_script(
     name: &str,
     header: Option<(&str, &str)>,
     paths: &[String],
-    expect: u16,
+    expect: &[u16],
 ) -> PathBuf {
     let path = dir.join(format!("{name}.lua"));
     let header = header
@@ -135,6 +153,8 @@ pub fn write_script(
             list.join(", ")
         )
     };
+    let expected: Vec<String> = expect.iter().map(|s| format!("[{s}] = true")).collect();
+    let expected = expected.join(", ");
     std::fs::write(
         &path,
         format!(
@@ -142,13 +162,23 @@ pub fn write_script(
              threads = {{}}\n\
              function setup(thread) table.insert(threads, thread) end\n\
              unexpected = 0\n\
+             statuses = {{}}\n\
+             expected = {{ {expected} }}\n\
              function response(status, headers, body)\n\
-               if status ~= {expect} then unexpected = unexpected + 1 end\n\
+               if not expected[status] then\n\
+                 unexpected = unexpected + 1\n\
+                 statuses[status] = (statuses[status] or 0) + 1\n\
+               end\n\
              end\n\
              function done(summary, latency, requests)\n\
                local total = 0\n\
-               for _, t in ipairs(threads) do total = total + t:get(\"unexpected\") end\n\
+               local by = {{}}\n\
+               for _, t in ipairs(threads) do\n\
+                 total = total + t:get(\"unexpected\")\n\
+                 for s, n in pairs(t:get(\"statuses\")) do by[s] = (by[s] or 0) + n end\n\
+               end\n\
                io.write(string.format(\"Unexpected statuses: %d\\n\", total))\n\
+               for s, n in pairs(by) do io.write(string.format(\"Status %d: %d\\n\", s, n)) end\n\
              end\n"
         ),
     )

@@ -26,6 +26,12 @@ pub(super) async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let snapshot = state.hubs.get();
+    if let Some(to) = snapshot.community_moved(&id) {
+        let to = format!("/communities/{}", crate::feeds::segment(&to.id));
+        return Ok(axum::response::IntoResponse::into_response(
+            axum::response::Redirect::temporary(&to),
+        ));
+    }
     let Some(c) = snapshot.community(&id) else {
         return Err(WebError::NotFound(format!(
             "There is no community {id:?}. Communities are found anew every few minutes \
