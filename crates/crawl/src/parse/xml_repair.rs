@@ -1343,10 +1343,16 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 /// An element or attribute name written as text (markup inside a text element): without
 /// the control characters text may not hold, as the text around it.
 fn push_name(out: &mut String, name: &str) {
-    if name.contains(is_control) {
-        out.extend(name.chars().filter(|&c| !is_control(c)));
-    } else {
+    if !name.contains(|c| is_control(c) || c == '&') {
         out.push_str(name);
+        return;
+    }
+    // An `&` in a name is no reference: escaped, or the next pass would escape it.
+    for c in name.chars().filter(|&c| !is_control(c)) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
     }
 }
 
@@ -1367,6 +1373,8 @@ mod tests {
             // A tag with NULs in its name inside a text element, written as text.
             "<rss><channel><item><description>a <b\0\0x>t</b\0\0x></description></item></channel></rss>",
             "<rss><channel><item><description><![CDATA[x]]>\n<chnne\0\0l>\n</rss>",
+            // An `&` in a tag name written as text.
+            "<feed><title type=\"html\">src <dc:creato&r>x</dc:creato&r></title></feed>",
         ] {
             let once = repair(src).0;
             assert_eq!(repair(&once).0, once, "{src:?}");

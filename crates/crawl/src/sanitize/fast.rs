@@ -34,7 +34,9 @@ use url::Url;
 
 /// Sanitised HTML and its plain text, or `None` when ammonia must decide.
 pub(super) fn clean(src: &str, base: Option<&Url>) -> Option<(String, String)> {
-    if memchr(0, src.as_bytes()).is_some() {
+    // NUL, and a leading byte-order mark (which html5ever drops and the scan would keep:
+    // found by the `sanitizer` fuzz target), are ammonia's to handle.
+    if memchr(0, src.as_bytes()).is_some() || src.starts_with('\u{feff}') {
         return None;
     }
     // The HTML tokenizer's first step: CR LF and lone CR become LF.
@@ -959,6 +961,16 @@ mod tests {
         assert_eq!(fast.0, slow, "html for {html:?}");
         assert_eq!(fast.1, html_to_text(&slow), "text for {html:?}");
         Some(fast)
+    }
+
+    /// Found by the `sanitizer` fuzz target: html5ever drops a leading byte-order mark.
+    #[test]
+    fn a_leading_byte_order_mark_is_left_to_ammonia() {
+        let html = "\u{feff}<!--\nDescription: rss feed with byte order mark\n-->\n";
+        assert!(clean(html, Some(&base())).is_none());
+        assert_eq!(Sanitizer::new(Some(&base())).clean_with_ammonia(html), "\n");
+        // Anywhere else it is content, and both paths keep it.
+        check("<p>a\u{feff}b</p>");
     }
 
     #[test]
