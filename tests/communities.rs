@@ -219,3 +219,73 @@ async fn primary_communities_match_the_labelled_blogosphere() {
     assert!(ari >= 0.5, "ARI {ari:.3} below the floor (measured 0.60)");
     sphere.shutdown().await;
 }
+
+/// A community is called after its largest hub, which changes as people write: an address
+/// made under another of its hubs (a bookmark, a feed subscription) leads on to it, on the
+/// page, its feeds, its blogroll and the API; a name that is no hub of any community is
+/// still 404.
+#[tokio::test]
+async fn a_community_is_found_under_any_of_its_hubs() {
+    use crate::support::{Served, get};
+    let sphere = blogosphere(30, 11).await;
+    let site = Site::new(TEST_CONFIG);
+    site.import_and_crawl(&sphere).await;
+    let served = Served::start(&site).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let community = loop {
+        let list: Value = serde_json::from_str(&served.text("/api/v1/communities").await).unwrap();
+        let found = list["communities"]
+            .as_array()
+            .and_then(|cs| {
+                cs.iter()
+                    .find(|c| c["hubs"].as_array().is_some_and(|h| h.len() >= 2))
+            })
+            .cloned();
+        if let Some(c) = found {
+            break c;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no community with two hubs: {list}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let id = community["id"].as_str().unwrap();
+    let other = community["hubs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|h| *h != id)
+        .unwrap();
+    for (from, to) in [
+        (
+            format!("/communities/{other}"),
+            format!("/communities/{id}"),
+        ),
+        (
+            format!("/communities/{other}/feed.atom"),
+            format!("/communities/{id}/feed.atom"),
+        ),
+        (
+            format!("/communities/{other}/blogroll.opml"),
+            format!("/communities/{id}/blogroll.opml"),
+        ),
+        (
+            format!("/api/v1/communities/{other}"),
+            format!("/api/v1/communities/{id}"),
+        ),
+    ] {
+        let r = get(&served.base, &from).await;
+        assert_eq!(r.status(), 307, "{from}");
+        assert_eq!(r.headers()["location"], to.as_str(), "{from}");
+        assert_eq!(get(&served.base, &to).await.status(), 200, "{to}");
+    }
+    for missing in [
+        "/communities/no-such-hub",
+        "/api/v1/communities/no-such-hub",
+    ] {
+        assert_eq!(get(&served.base, missing).await.status(), 404, "{missing}");
+    }
+    served.stop().await;
+}
