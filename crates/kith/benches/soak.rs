@@ -24,38 +24,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod support;
-use kith_testkit::{BlogosphereConfig, SphereProcess, control};
+use kith_testkit::BlogosphereConfig;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{env_usize, finish_wrk, median, rss_mib, spawn_wrk, status_mib, write_script};
-
-/// The first argument that makes this binary the simulator.
-const SIMULATOR_MODE: &str = "--kith-sphere";
+use support::{
+    Server, env_usize, finish_wrk, free_port, median, rss_mib, spawn_sphere, spawn_wrk, status_mib,
+    write_script,
+};
 
 /// Length of one wrk window, in seconds.
 const WINDOW_SECS: usize = 30;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn kith(config: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kith"));
@@ -100,15 +80,10 @@ async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(SIMULATOR_MODE) {
-        let config = control::config_from_args(&args[2..]).unwrap();
-        let input = tokio::io::BufReader::new(tokio::io::stdin());
-        control::serve(config, input, tokio::io::stdout())
-            .await
-            .unwrap();
+    if support::serve_sphere_if_asked().await {
         return;
     }
+    let args: Vec<String> = std::env::args().collect();
     // `cargo test --all-targets` runs bench targets without `--bench`: only check it starts.
     if !args.iter().any(|a| a == "--bench") {
         println!("soak bench: run with `cargo bench --bench soak -- --bench` (see its doc)");
@@ -125,10 +100,7 @@ async fn main() {
         first_ip: Ipv4Addr::new(127, 140, 0, 1),
         ..BlogosphereConfig::default()
     };
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.arg(SIMULATOR_MODE)
-        .args(control::args_for(&sphere_config));
-    let mut sphere = SphereProcess::spawn(cmd).unwrap();
+    let mut sphere = spawn_sphere(&sphere_config);
 
     let work = tempfile::tempdir().unwrap();
     let opml = work.path().join("blogroll.opml");

@@ -26,12 +26,12 @@ use kith::App;
 use kith::enrich::Enricher;
 use kith::pipeline::crawl_once;
 use kith_model::{BlogStatus, NewBlog};
-use kith_testkit::{BlogosphereConfig, SphereProcess, control};
+use kith_testkit::BlogosphereConfig;
 use std::alloc::System;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Instant;
-use support::{env_usize, rss_mib};
+use support::{env_usize, rss_mib, spawn_sphere};
 use tokio_util::sync::CancellationToken;
 
 /// The system allocator, counting the bytes live in it (no limit set).
@@ -82,25 +82,9 @@ async fn sweep(app: &App, enricher: &Arc<Enricher>) -> (f64, kith::pipeline::Swe
     (started.elapsed().as_secs_f64(), s)
 }
 
-/// The simulator in a child process: this binary in simulator mode.
-fn spawn_sphere(config: &BlogosphereConfig) -> SphereProcess {
-    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-    cmd.arg(SIMULATOR_MODE).args(control::args_for(config));
-    SphereProcess::spawn(cmd).unwrap()
-}
-
-/// The first argument that makes this binary the simulator (see `spawn_sphere`).
-const SIMULATOR_MODE: &str = "--kith-sphere";
-
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(SIMULATOR_MODE) {
-        let config = control::config_from_args(&args[2..]).unwrap();
-        let input = tokio::io::BufReader::new(tokio::io::stdin());
-        control::serve(config, input, tokio::io::stdout())
-            .await
-            .unwrap();
+    if support::serve_sphere_if_asked().await {
         return;
     }
     // `cargo test --all-targets` builds and runs bench targets too (without `--bench`):

@@ -29,28 +29,12 @@
 
 mod support;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Load, env_usize, median, rss_mib, write_script, wrk};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{Load, Server, env_usize, free_port, median, rss_mib, write_script, wrk};
 
 fn start_server(data_dir: &Path, work: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = work.join("kith.toml");
     std::fs::write(
         &config,

@@ -4,8 +4,58 @@
 // Each bench binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+use kith_testkit::{BlogosphereConfig, SphereProcess, control};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+/// The first argument that makes a bench binary the simulated blogosphere (see
+/// [`spawn_sphere`]).
+const SIMULATOR_MODE: &str = "--kith-sphere";
+
+/// The simulated blogosphere in a child process (this binary in simulator mode), so that
+/// what a bench measures of the crawler is the crawler's alone.
+pub fn spawn_sphere(config: &BlogosphereConfig) -> SphereProcess {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.arg(SIMULATOR_MODE).args(control::args_for(config));
+    SphereProcess::spawn(cmd).unwrap()
+}
+
+/// Serves the blogosphere when this process was started by [`spawn_sphere`], and says
+/// so: the bench's `main` then returns.
+pub async fn serve_sphere_if_asked() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) != Some(SIMULATOR_MODE) {
+        return false;
+    }
+    let config = control::config_from_args(&args[2..]).unwrap();
+    let input = tokio::io::BufReader::new(tokio::io::stdin());
+    control::serve(config, input, tokio::io::stdout())
+        .await
+        .unwrap();
+    true
+}
+
+/// A `kith serve` child process, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port free right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
 
 /// A whole number from the environment, or `default`.
 pub fn env_usize(name: &str, default: usize) -> usize {
