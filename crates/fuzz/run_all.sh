@@ -11,7 +11,7 @@ CORPUS="${KITH_CORPUS:-$(cd .. && pwd)/shared/corpus}"
 C=crates/fuzz/corpus
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(feed xml_repair charset json_feed sanitizer opml url tag)
-for t in "${targets[@]}"; do mkdir -p "$C/$t"; done
+mkdir -p "$C"/{feed,xml_repair,charset,json_feed,sanitizer,opml,url,tag}
 if [ -d "$CORPUS/feeds" ]; then
     # Feeds (and their HTML) for the parsers and the sanitiser, JSON Feeds for the JSON
     # reader, small XML files for OPML import; url and tag start from nothing.
