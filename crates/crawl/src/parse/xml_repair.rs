@@ -454,6 +454,24 @@ fn unescape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A namespace declaration's URI as an XML parser reads it from the repaired value
+/// (references decoded, control characters gone), so that the pass reads a declaration
+/// the same way in the document it repairs and in the one it writes. Only the known URIs
+/// and emptiness are ever compared, so any other URI stays as written.
+fn namespace_uri<'s>(raw: &'s str, entities: &mut Entities) -> &'s str {
+    let repaired = repair_text(raw, entities, true);
+    let uri = unescape(&repaired);
+    let uri = uri.trim();
+    if uri == raw.trim() {
+        return raw.trim();
+    }
+    [ATOM10, ATOM03, RSS10, DC, CONTENT, MEDIA]
+        .into_iter()
+        .chain(RSS090)
+        .find(|known| *known == uri)
+        .unwrap_or(if uri.is_empty() { "" } else { raw.trim() })
+}
+
 fn is_void(local: &str) -> bool {
     VOID.iter().any(|v| v.eq_ignore_ascii_case(local))
 }
@@ -799,7 +817,8 @@ impl<'a> Repairer<'a> {
             if a.name == "xmlns" || a.name.starts_with("xmlns:") {
                 let p = a.name.strip_prefix("xmlns:").unwrap_or("");
                 if self.ns.len() < MAX_NAMESPACES {
-                    self.ns.push((p, a.value.unwrap_or("").trim()));
+                    let uri = namespace_uri(a.value.unwrap_or(""), &mut self.entities);
+                    self.ns.push((p, uri));
                 }
             }
         }
@@ -1051,7 +1070,7 @@ impl<'a> Repairer<'a> {
             }
             let mut value = a.value.unwrap_or("");
             if a.name == "xmlns" || a.name.starts_with("xmlns:") {
-                let uri = value.trim();
+                let uri = namespace_uri(value, &mut self.entities);
                 if uri == ATOM03 {
                     value = ATOM10;
                 } else if RSS090.contains(&uri) {
@@ -1375,6 +1394,12 @@ mod tests {
             "<rss><channel><item><description><![CDATA[x]]>\n<chnne\0\0l>\n</rss>",
             // An `&` in a tag name written as text.
             "<feed><title type=\"html\">src <dc:creato&r>x</dc:creato&r></title></feed>",
+            // A namespace URI written with a reference or a control character: the Atom
+            // namespace once repaired, so its text constructs are typed on the first pass.
+            "<!DOCTYPE f [<!ENTITY a \"Atom\">]><x:feed xmlns:x=\"http://www.w3.org/2005/&a;\"><x:title type=\"\"></x:title></x:feed>",
+            "<x:feed xmlns:x=\"http://www.w3.org/2005/\u{1}Atom\"><x:title type=\"\"></x:title></x:feed>",
+            "<x:feed xmlns:x=\"http://www.w3.org/2005/&#65;tom\"><x:title type=\"\"></x:title></x:feed>",
+            "<feed xmlns:y=\"&#1;\"><y:title type=\"\"></y:title></feed>",
         ] {
             let once = repair(src).0;
             assert_eq!(repair(&once).0, once, "{src:?}");
