@@ -8,13 +8,21 @@
 //! through [`Indexer::remove_blog`] / [`Indexer::reindex_blog`], and the consistency check
 //! ([`Indexer::check`], at start-up and periodically) catches whatever was missed, for
 //! example a blog removed by another process while this one was not running.
+//!
+//! The full comparison counts every post in the store and every document in the index, so
+//! it grows with the store. A commit also records the store's [`StoreEpoch`] at which the
+//! index last matched the store; the store moves its epoch on whenever what is public
+//! changes outside the change marks. A start-up that finds the same store at the same
+//! epoch (and the store not behind the index) has nothing the comparison could find
+//! beyond what catching up applies, and skips it: start-up costs the same at 20,000 or
+//! 1,000,000 posts (issue 17).
 
 use crate::dir::IndexDir;
 use crate::schema::{self, Fields};
 use crate::search::{Opened, SearchIndex};
 use crate::{Error, Result};
 use kith_model::{BlogId, BlogStatus};
-use kith_store::{ChangeMark, ChangedPost, DynStore};
+use kith_store::{ChangeMark, ChangedPost, DynStore, StoreEpoch};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -65,6 +73,9 @@ pub struct CheckReport {
     pub reindexed_blogs: usize,
     /// Whether the index was rebuilt from scratch.
     pub rebuilt: bool,
+    /// Whether the per-blog comparison was skipped: the index had matched the store at
+    /// the store's current epoch (start-up only).
+    pub skipped: bool,
 }
 
 /// What a rebuild did.
@@ -81,12 +92,55 @@ impl RebuildReport {
     }
 }
 
+/// What a commit records beside the documents: `MARK[ STORE_ID:EPOCH]` (`-` for no mark).
+/// Payloads written before the epoch existed hold the mark alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Payload {
+    pub mark: Option<ChangeMark>,
+    /// The store and epoch at which a full comparison last found (or made) the index equal
+    /// to the store.
+    pub verified: Option<StoreEpoch>,
+}
+
+impl Payload {
+    pub(crate) fn encode(&self) -> String {
+        let mark = self.mark.map_or_else(|| "-".to_owned(), |m| m.encode());
+        match &self.verified {
+            Some(e) => format!("{mark} {}", e.encode()),
+            None => mark,
+        }
+    }
+
+    pub(crate) fn decode(s: &str) -> Payload {
+        let (mark, verified) = match s.trim().split_once(' ') {
+            Some((m, e)) => (m, StoreEpoch::decode(e)),
+            None => (s, None),
+        };
+        Payload {
+            mark: ChangeMark::decode(mark),
+            verified,
+        }
+    }
+
+    pub(crate) fn of(index: &Index) -> Result<Payload> {
+        Ok(index
+            .load_metas()?
+            .payload
+            .as_deref()
+            .map(Payload::decode)
+            .unwrap_or_default())
+    }
+}
+
 struct Writer {
     writer: IndexWriter,
     fields: Fields,
     dir: PathBuf,
     /// The last change applied (committed or not).
     mark: Option<ChangeMark>,
+    /// See [`Payload::verified`]; cleared while a repair is under way.
+    verified: Option<StoreEpoch>,
+    /// Documents (or a payload change) not yet committed.
     pending: usize,
     last_commit: Instant,
 }
@@ -109,11 +163,24 @@ impl Writer {
         self.pending += 1;
     }
 
-    fn commit(&mut self, search: &SearchIndex) -> Result<()> {
-        let mut prepared = self.writer.prepare_commit()?;
-        if let Some(m) = self.mark {
-            prepared.set_payload(&m.encode());
+    fn payload(&self) -> Payload {
+        Payload {
+            mark: self.mark,
+            verified: self.verified.clone(),
         }
+    }
+
+    fn set_verified(&mut self, verified: Option<StoreEpoch>) {
+        if self.verified != verified {
+            self.verified = verified;
+            self.pending += 1;
+        }
+    }
+
+    fn commit(&mut self, search: &SearchIndex) -> Result<()> {
+        let payload = self.payload().encode();
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
         prepared.commit()?;
         self.pending = 0;
         self.last_commit = Instant::now();
@@ -207,17 +274,13 @@ impl Indexer {
             open_live(&root, &opts).map(|(o, w)| (o, w, root, opts))
         })
         .await??;
-        let mark = opened
-            .index
-            .load_metas()?
-            .payload
-            .as_deref()
-            .and_then(ChangeMark::decode);
+        let payload = Payload::of(&opened.index)?;
         let writer = Writer {
             writer,
             fields: opened.fields,
             dir: opened.dir.clone(),
-            mark,
+            mark: payload.mark,
+            verified: payload.verified,
             pending: 0,
             last_commit: Instant::now(),
         };
@@ -366,7 +429,9 @@ impl Indexer {
     /// Compares the index with the store and repairs it: catch up, then per blog compare
     /// the number of documents (and of public ones) with the store's posts and status;
     /// blogs gone from the store lose their documents, blogs that differ are re-indexed.
-    /// With `startup`, an index that still disagrees on the total is rebuilt.
+    /// With `startup`, an index that still disagrees on the total is rebuilt, and an index
+    /// that last matched this store at its current epoch skips the comparison (see the
+    /// module's notes).
     pub async fn check(&self, startup: bool) -> Result<CheckReport> {
         let started = Instant::now();
         let _gate = self.inner.gate.lock().await;
@@ -375,6 +440,25 @@ impl Indexer {
             ..CheckReport::default()
         };
         self.commit().await?;
+        // Read before comparing: a change made while the comparison runs moves the epoch
+        // past the one recorded, and the next check compares again.
+        let epoch = self.inner.store.store_epoch().await?;
+        if startup && self.trusted_at(&epoch).await? {
+            report.skipped = true;
+            tracing::info!(
+                caught_up = report.caught_up,
+                docs = self.inner.search.num_docs(),
+                epoch = %epoch.encode(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "index matched the store at this epoch; caught up without a full comparison"
+            );
+            return Ok(report);
+        }
+        self.with_writer(|w, _| {
+            w.set_verified(None);
+            Ok(())
+        })
+        .await?;
         let (removed, reindex) = self.differences().await?;
         for &blog in &removed {
             self.with_writer(move |w, _| {
@@ -401,6 +485,14 @@ impl Indexer {
                 report.rebuilt = true;
             }
         }
+        if !report.rebuilt {
+            self.with_writer(move |w, _| {
+                w.set_verified(Some(epoch));
+                Ok(())
+            })
+            .await?;
+            self.commit().await?;
+        }
         if report != CheckReport::default() || startup {
             tracing::info!(
                 caught_up = report.caught_up,
@@ -413,6 +505,21 @@ impl Indexer {
             );
         }
         Ok(report)
+    }
+
+    /// Whether the index last matched this very store at `epoch`, and the store has not
+    /// gone back behind the index (a store restored from a backup keeps its id and may
+    /// repeat an epoch, but not the index's newest change mark).
+    async fn trusted_at(&self, epoch: &StoreEpoch) -> Result<bool> {
+        let (verified, mark) = {
+            let w = lock(&self.inner.writer);
+            (w.verified.clone(), w.mark)
+        };
+        if verified.as_ref() != Some(epoch) {
+            return Ok(false);
+        }
+        let latest = self.inner.store.latest_change_mark().await?;
+        Ok(mark <= latest)
     }
 
     /// Blogs to drop from the index and blogs to re-index.
@@ -458,12 +565,7 @@ impl Indexer {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || -> Result<()> {
             let opened = Opened::open(&dir)?;
-            let mark = opened
-                .index
-                .load_metas()?
-                .payload
-                .as_deref()
-                .and_then(ChangeMark::decode);
+            let payload = Payload::of(&opened.index)?;
             let mut w = lock(&inner.writer);
             // Uncommitted work on the old generation is dropped with it: the new one was
             // built from the store and catches up from its own mark.
@@ -472,7 +574,8 @@ impl Indexer {
             drop(old);
             w.fields = opened.fields;
             w.dir = dir.clone();
-            w.mark = mark;
+            w.mark = payload.mark;
+            w.verified = payload.verified;
             w.pending = 0;
             w.last_commit = Instant::now();
             inner.search.replace(opened);
@@ -547,6 +650,8 @@ async fn build_generation(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<RebuildReport> {
     let started = Instant::now();
+    // Read before the posts: see [`Indexer::check`].
+    let epoch = store.store_epoch().await?;
     let total = store.counts().await?.posts;
     let root2 = root.clone();
     let opts2 = opts.clone();
@@ -563,6 +668,7 @@ async fn build_generation(
         fields,
         dir: dir.clone(),
         mark: None,
+        verified: None,
         pending: 0,
         last_commit: Instant::now(),
     }));
@@ -606,11 +712,11 @@ async fn build_generation(
         .map_err(|_| Error::Task("the index writer is still in use".into()))?
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
+    w.verified = Some(epoch);
     tokio::task::spawn_blocking(move || -> Result<()> {
+        let payload = w.payload().encode();
         let mut prepared = w.writer.prepare_commit()?;
-        if let Some(m) = w.mark {
-            prepared.set_payload(&m.encode());
-        }
+        prepared.set_payload(&payload);
         prepared.commit()?;
         // Merges finish before the writer (and its lock) goes.
         w.writer.wait_merging_threads()?;

@@ -250,11 +250,7 @@ impl SearchIndex {
 
     /// The change mark of the last commit (its payload).
     pub fn committed_mark(&self) -> Result<Option<kith_store::ChangeMark>> {
-        let metas = self.current().index.load_metas()?;
-        Ok(metas
-            .payload
-            .as_deref()
-            .and_then(kith_store::ChangeMark::decode))
+        Ok(crate::indexer::Payload::of(&self.current().index)?.mark)
     }
 
     /// Runs a search. A query that cannot be read is [`Error::BadQuery`].

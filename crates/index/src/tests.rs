@@ -723,3 +723,113 @@ async fn a_rebuild_equals_the_incremental_index_and_swaps_generations() {
     }
     let _ = PostId(0);
 }
+
+#[test]
+fn payloads_carry_the_mark_and_the_verified_epoch_and_read_old_ones() {
+    use crate::indexer::Payload;
+    use kith_store::{ChangeMark, StoreEpoch};
+    let mark = ChangeMark {
+        changed_at: Utc::now(),
+        id: PostId(42),
+    };
+    let epoch = StoreEpoch {
+        store_id: "ab12".into(),
+        epoch: 7,
+    };
+    for p in [
+        Payload::default(),
+        Payload {
+            mark: Some(mark),
+            verified: None,
+        },
+        Payload {
+            mark: None,
+            verified: Some(epoch.clone()),
+        },
+        Payload {
+            mark: Some(mark),
+            verified: Some(epoch.clone()),
+        },
+    ] {
+        let back = Payload::decode(&p.encode());
+        assert_eq!(back.encode(), p.encode());
+        assert_eq!(back.mark.map(|m| m.id), p.mark.map(|m| m.id));
+        assert_eq!(back.verified, p.verified);
+    }
+    // A payload written before epochs existed: the mark alone.
+    let old = Payload::decode(&mark.encode());
+    assert_eq!(old.mark.map(|m| m.id), Some(PostId(42)));
+    assert_eq!(old.verified, None);
+    assert_eq!(Payload::decode("garbage"), Payload::default());
+}
+
+#[tokio::test]
+async fn a_start_up_skips_the_full_comparison_only_while_the_store_epoch_holds() {
+    let fx = Fixture::new().await;
+    let a = fx.blog(1, BlogStatus::Verified).await;
+    let b = fx.blog(2, BlogStatus::Verified).await;
+    for (blog, g) in [(a, "a0"), (a, "a1"), (b, "b0")] {
+        fx.post(
+            blog,
+            new_post(P {
+                guid: g,
+                ..P::default()
+            }),
+        )
+        .await;
+    }
+    let start = |fx: &Fixture| {
+        let root = fx.index_root();
+        let store = Arc::clone(&fx.store);
+        async move {
+            let ix = Indexer::open(&root, store, small_opts()).await.unwrap();
+            let report = ix.check(true).await.unwrap();
+            let docs = ix.search_index().num_docs();
+            (report, docs)
+        }
+    };
+    let (first, docs) = start(&fx).await;
+    assert!(!first.skipped, "a new index has never matched the store");
+    assert_eq!((first.caught_up, docs), (3, 3));
+
+    // Nothing changed: the start-up only catches up.
+    let (second, _) = start(&fx).await;
+    assert!(second.skipped, "{second:?}");
+    assert_eq!(second.caught_up, 0);
+
+    // New posts come with change marks: still no comparison needed.
+    fx.post(
+        b,
+        new_post(P {
+            guid: "b1",
+            ..P::default()
+        }),
+    )
+    .await;
+    let (third, docs) = start(&fx).await;
+    assert!(third.skipped, "{third:?}");
+    assert_eq!((third.caught_up, docs), (1, 4));
+
+    // A status change and a removal made by another process move the epoch on: the next
+    // start-up compares, repairs, and trusts the index again afterwards.
+    fx.store.set_status(b, BlogStatus::Pending).await.unwrap();
+    fx.store.remove_blog(a).await.unwrap();
+    let (fourth, docs) = start(&fx).await;
+    assert!(!fourth.skipped, "{fourth:?}");
+    assert_eq!((fourth.removed_blogs, fourth.reindexed_blogs), (1, 1));
+    assert_eq!(docs, 2);
+    let (fifth, _) = start(&fx).await;
+    assert!(fifth.skipped, "{fifth:?}");
+
+    // The same index in front of another store (its own id) is compared in full.
+    let other = SqliteStore::open(fx.dir.path().join("other.sqlite3"))
+        .await
+        .unwrap();
+    let ix = Indexer::open(&fx.index_root(), Arc::new(other), small_opts())
+        .await
+        .unwrap();
+    let report = ix.check(true).await.unwrap();
+    assert!(!report.skipped);
+    assert_eq!(report.removed_blogs, 1, "b's documents are not in that store");
+    assert_eq!(ix.search_index().num_docs(), 0);
+}

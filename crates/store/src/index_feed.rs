@@ -43,6 +43,32 @@ pub struct ChangedPost {
     pub post: Post,
 }
 
+/// Which store, and how far what is public in it has changed outside the posts' change
+/// marks (see [`crate::Store::store_epoch`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreEpoch {
+    /// Random, made when the store was created.
+    pub store_id: String,
+    pub epoch: i64,
+}
+
+impl StoreEpoch {
+    /// `store_id:epoch`, as an index keeps it in its commit payload.
+    pub fn encode(&self) -> String {
+        format!("{}:{}", self.store_id, self.epoch)
+    }
+
+    /// The inverse of [`StoreEpoch::encode`]; `None` for anything else.
+    pub fn decode(s: &str) -> Option<StoreEpoch> {
+        let (id, epoch) = s.trim().rsplit_once(':')?;
+        (!id.is_empty() && !id.contains(char::is_whitespace)).then_some(())?;
+        Some(StoreEpoch {
+            store_id: id.to_owned(),
+            epoch: epoch.parse().ok()?,
+        })
+    }
+}
+
 /// One blog's status and how many posts it has in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlogPostCount {
@@ -168,6 +194,20 @@ pub(crate) fn latest_change_mark(conn: &Connection) -> Result<Option<ChangeMark>
     )
     .optional()
     .map_err(Error::backend("reading the latest change"))
+}
+
+pub(crate) fn store_epoch(conn: &Connection) -> Result<StoreEpoch> {
+    conn.query_row(
+        "SELECT store_id, visibility_epoch FROM store_meta WHERE id = 1",
+        [],
+        |r| {
+            Ok(StoreEpoch {
+                store_id: r.get(0)?,
+                epoch: r.get(1)?,
+            })
+        },
+    )
+    .map_err(Error::backend("reading the store's epoch"))
 }
 
 pub(crate) fn post_counts_by_blog(conn: &Connection) -> Result<Vec<BlogPostCount>> {

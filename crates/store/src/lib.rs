@@ -35,7 +35,7 @@ pub use hubs::{
     BlogLink, CoTag, HubStats, HubStatsQuery, PostRef, Reply, TagBlogCell, TagName, TagWeek,
     TaggedReply,
 };
-pub use index_feed::{BlogPostCount, ChangeMark, ChangedPost};
+pub use index_feed::{BlogPostCount, ChangeMark, ChangedPost, StoreEpoch};
 pub use retag::{RetagCheckpoint, RetagPost, RetagProgress, RetagStats};
 pub use sqlite::SqliteStore;
 
@@ -192,6 +192,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn latest_change_mark(&self) -> Result<Option<ChangeMark>>;
     /// Every blog's status and post count (blogs without posts included).
     async fn post_counts_by_blog(&self) -> Result<Vec<BlogPostCount>>;
+    /// This store's identity and visibility epoch: the epoch moves on whenever what is
+    /// public changes other than through a post's change mark (a blog's status changed, a
+    /// blog or post deleted), so an index that was checked at an epoch and has caught up
+    /// since needs no recount while the epoch stays.
+    async fn store_epoch(&self) -> Result<StoreEpoch>;
 }
 
 /// Which posts [`Store::latest_posts`] returns.

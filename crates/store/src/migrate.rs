@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "df",
         sql: include_str!("../migrations/0006_df.sql"),
     },
+    Migration {
+        version: 7,
+        name: "store_epoch",
+        sql: include_str!("../migrations/0007_store_epoch.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -1194,6 +1194,10 @@ impl Store for SqliteStore {
         self.read(crate::index_feed::post_counts_by_blog).await
     }
 
+    async fn store_epoch(&self) -> Result<crate::StoreEpoch> {
+        self.read(crate::index_feed::store_epoch).await
+    }
+
     // --- re-tagging and tag display forms (issue 4) ---
 
     async fn post_categories(&self, posts: Vec<PostId>) -> Result<HashMap<PostId, Vec<String>>> {

@@ -926,3 +926,47 @@ async fn document_frequencies_are_saved_whole_with_their_last_post() {
     store.save_df(full.clone()).await.unwrap();
     assert_eq!(store.stored_df().await.unwrap(), Some(full));
 }
+
+#[tokio::test]
+async fn the_store_epoch_moves_when_visibility_changes_outside_change_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir).await;
+    let start = s.store_epoch().await.unwrap();
+    assert_eq!(start.store_id.len(), 32, "{start:?}");
+    assert_eq!(StoreEpoch::decode(&start.encode()), Some(start.clone()));
+    let a = s.add_blog(new_blog(1)).await.unwrap().id;
+    let b = s.add_blog(new_blog(2)).await.unwrap().id;
+    s.record_poll(polled(a, vec![post("a1", "x", 1, &[])]))
+        .await
+        .unwrap();
+    s.record_poll(polled(b, vec![post("b1", "y", 1, &[])]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.store_epoch().await.unwrap(),
+        start,
+        "new blogs and posts come with change marks"
+    );
+    s.set_status(a, BlogStatus::Verified).await.unwrap();
+    assert_eq!(s.store_epoch().await.unwrap(), start, "status unchanged");
+
+    s.set_status(a, BlogStatus::Pending).await.unwrap();
+    let e1 = s.store_epoch().await.unwrap();
+    assert_eq!(e1.store_id, start.store_id);
+    assert!(e1.epoch > start.epoch, "{e1:?} after a status change");
+    s.remove_blog(b).await.unwrap();
+    let e2 = s.store_epoch().await.unwrap();
+    assert!(e2.epoch > e1.epoch, "{e2:?} after a removal");
+
+    drop(s);
+    let s = open(&dir).await;
+    assert_eq!(s.store_epoch().await.unwrap(), e2, "kept across a reopen");
+    let other = tempfile::tempdir().unwrap();
+    assert_ne!(
+        open(&other).await.store_epoch().await.unwrap().store_id,
+        e2.store_id,
+        "every store has its own id"
+    );
+    assert_eq!(StoreEpoch::decode("no-epoch"), None);
+    assert_eq!(StoreEpoch::decode(":3"), None);
+}
