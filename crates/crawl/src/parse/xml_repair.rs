@@ -136,6 +136,8 @@ struct Frame<'a> {
     xhtml: bool,
     channel: bool,
     entry: bool,
+    /// The element's namespace (an RSS 1.0 item's own link is in its item's namespace).
+    ns: Option<&'a str>,
     has_link: bool,
     capture: Capture,
     /// Decoded text, when captured.
@@ -841,6 +843,7 @@ impl<'a> Repairer<'a> {
         let parent_channel = parent.is_some_and(|f| f.channel);
         let parent_entry = parent.is_some_and(|f| f.entry);
         let parent_local = parent.map_or("", |f| f.local);
+        let parent_ns = parent.and_then(|f| f.ns);
 
         let channel = matches!(root, Root::Rss | Root::Rdf)
             && depth == 1
@@ -891,7 +894,9 @@ impl<'a> Repairer<'a> {
                     hint.guid_not_permalink = true;
                 }
             }
-            if parent_entry && rss && loc == "link" && root == Root::Rdf {
+            // The link written for an item without one is in the item's namespace, known
+            // or not: it counts on the next pass, which adds no other.
+            if parent_entry && (rss || ns == parent_ns) && loc == "link" && root == Root::Rdf {
                 capture = Capture::RdfLink;
             }
             if parent_entry
@@ -1005,6 +1010,7 @@ impl<'a> Repairer<'a> {
             f.xhtml = xhtml || (type_attr == Some("xhtml"));
             f.channel = channel;
             f.entry = entry;
+            f.ns = ns;
             f.capture = capture;
             f.type_text_at = type_text_at;
             f.guess_html = guess_html;
@@ -1031,6 +1037,7 @@ impl<'a> Repairer<'a> {
             xhtml: false,
             channel: false,
             entry: false,
+            ns: None,
             has_link: false,
             capture: Capture::None,
             text: String::new(),
@@ -1400,6 +1407,11 @@ mod tests {
             "<x:feed xmlns:x=\"http://www.w3.org/2005/\u{1}Atom\"><x:title type=\"\"></x:title></x:feed>",
             "<x:feed xmlns:x=\"http://www.w3.org/2005/&#65;tom\"><x:title type=\"\"></x:title></x:feed>",
             "<feed xmlns:y=\"&#1;\"><y:title type=\"\"></y:title></feed>",
+            // An RSS 1.0 item in a namespace that is not RSS 1.0's: the link written for
+            // it (in its namespace) was not seen as its link, and the next pass wrote
+            // another.
+            "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://purl.orgr/ss/1.0/\"><item><title>t</title></item></rdf:RDF>",
+            "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns:z=\"urn:z\"><z:item><title>t</title></z:item></rdf:RDF>",
         ] {
             let once = repair(src).0;
             assert_eq!(repair(&once).0, once, "{src:?}");
