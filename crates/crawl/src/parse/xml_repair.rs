@@ -928,8 +928,9 @@ impl<'a> Repairer<'a> {
         }
 
         if parent_xhtml {
-            // Inside inline XHTML: nothing to read, only void elements to close.
-            if !self_closing && is_void(loc) {
+            // Inside inline XHTML: nothing to read, only void elements to close (written
+            // self-closed whether they came so or not, as the next pass writes them).
+            if is_void(loc) {
                 self.write_start(name, &attrs, &[], true);
                 self.ns.truncate(ns_len);
                 return;
@@ -1412,6 +1413,10 @@ mod tests {
             // another.
             "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://purl.orgr/ss/1.0/\"><item><title>t</title></item></rdf:RDF>",
             "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns:z=\"urn:z\"><z:item><title>t</title></z:item></rdf:RDF>",
+            // A void element in inline XHTML was closed by this pass (`<link/>`) and
+            // opened and closed by the next (`<link></link>`).
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"xhtml\"><div><link>x</link><br/><hr></div></title></feed>",
+            "<feed xmlns=\"http://purl.org/atom/ns#\"><title type=\"app/x\"><link>http://example.com/</link></title></feed>",
         ] {
             let once = repair(src).0;
             assert_eq!(repair(&once).0, once, "{src:?}");
