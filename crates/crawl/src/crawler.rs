@@ -266,7 +266,7 @@ impl Crawler {
                 resp.content_type.clone(),
                 resp.url.clone(),
             );
-            tokio::task::spawn_blocking(move || {
+            crate::cpu::run(move || {
                 parse_feed_without_language(&body, content_type.as_deref(), &url, now)
             })
             .await

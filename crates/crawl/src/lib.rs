@@ -20,8 +20,10 @@
 //! - [`schedule`] — adaptive polling interval, exponential backoff with jitter.
 //! - [`websub`] — WebSub hub discovery, subscription requests, signature checks.
 //! - [`crawler`] — one poll of one blog, ownership check included.
+//! - [`cpu`] — CPU-bound work on the blocking pool, one job per core.
 
 pub mod bounds;
+pub mod cpu;
 pub mod crawler;
 pub mod discover;
 pub mod fetch;

@@ -830,6 +830,9 @@ async fn a_start_up_skips_the_full_comparison_only_while_the_store_epoch_holds()
         .unwrap();
     let report = ix.check(true).await.unwrap();
     assert!(!report.skipped);
-    assert_eq!(report.removed_blogs, 1, "b's documents are not in that store");
+    assert_eq!(
+        report.removed_blogs, 1,
+        "b's documents are not in that store"
+    );
     assert_eq!(ix.search_index().num_docs(), 0);
 }

@@ -276,7 +276,7 @@ pub async fn enrich_new_posts(
     let mut posts = std::mem::take(&mut result.posts);
     let enricher = enricher.cloned();
     let (blog_url, feed_url) = (blog_url.to_owned(), feed_url.to_owned());
-    posts = tokio::task::spawn_blocking(move || {
+    posts = kith_crawl::cpu::run(move || {
         let wanted = |p: &NewPost| known.get(&p.guid) != Some(&p.content_hash);
         match enricher {
             Some(e) => e.enrich(Some(&blog_url), Some(&feed_url), &mut posts, wanted),

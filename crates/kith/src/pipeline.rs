@@ -2,13 +2,14 @@
 //! the store. This is the only place where the two stages meet.
 
 use futures::StreamExt;
-use kith_crawl::{Crawler, PollOutcome};
+use kith_crawl::{Crawler, Poll, PollOutcome};
 use kith_model::{Blog, IngestStats};
 use kith_store::DynStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 /// How a sweep runs.
 #[derive(Debug, Clone)]
@@ -100,9 +101,17 @@ impl std::fmt::Display for SweepSummary {
     }
 }
 
+/// Polls stored together in one transaction, at most: what arrived while the previous
+/// batch was being written.
+const WRITE_BATCH: usize = 64;
+
 /// Polls `blogs` (concurrently; the crawler's politeness limits pace the requests) and
-/// stores each result as soon as it arrives, so a kill loses at most the polls in flight.
+/// stores the results as they arrive, so a kill loses at most the polls in flight.
 /// Stops starting new polls when `cancel` fires.
+///
+/// Every poll (fetch, parse, sanitise, tag) runs as a task of its own, so polls go on on
+/// every core while the store writes; the writer stores what arrived meanwhile in one
+/// transaction (up to [`WRITE_BATCH`] polls), instead of one commit per feed.
 pub async fn sweep(
     store: &DynStore,
     crawler: &Arc<Crawler>,
@@ -111,15 +120,18 @@ pub async fn sweep(
     cancel: &CancellationToken,
     on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
 ) -> anyhow::Result<SweepSummary> {
-    let mut summary = SweepSummary::default();
     let blogs = interleave_hosts(blogs);
-    let mut results = futures::stream::iter(blogs)
+    let parallel = opts.parallel.max(1);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Blog, Poll)>(WRITE_BATCH);
+    let polls = futures::stream::iter(blogs)
         .take_while(|_| std::future::ready(!cancel.is_cancelled()))
         .map(|blog| {
             let crawler = Arc::clone(crawler);
             let store = Arc::clone(store);
             let enricher = opts.enricher.clone();
-            async move {
+            let id = blog.id;
+            // Aborted if the sweep is dropped (an error in the writer, say).
+            let task = AbortOnDropHandle::new(tokio::spawn(async move {
                 let mut poll = crawler.poll(&blog).await;
                 crate::enrich::enrich_new_posts(
                     &store,
@@ -130,10 +142,71 @@ pub async fn sweep(
                 )
                 .await;
                 (blog, poll)
-            }
+            }));
+            async move { (id, task.await) }
         })
-        .buffer_unordered(opts.parallel.max(1));
-    while let Some((blog, mut poll)) = results.next().await {
+        .buffer_unordered(parallel);
+    let produce = async move {
+        polls
+            .for_each(|(id, done)| {
+                let tx = tx.clone();
+                async move {
+                    match done {
+                        Ok(done) => {
+                            // The writer only goes away on an error, which ends the sweep.
+                            let _ = tx.send(done).await;
+                        }
+                        Err(e) => {
+                            tracing::error!(blog_id = %id, error = %e, "the poll failed; it is retried next sweep")
+                        }
+                    }
+                }
+            })
+            .await;
+    };
+    let write = async {
+        let mut summary = SweepSummary::default();
+        let mut batch = Vec::with_capacity(WRITE_BATCH);
+        while let Some(first) = rx.recv().await {
+            batch.push(first);
+            while batch.len() < WRITE_BATCH {
+                match rx.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            store_batch(
+                store,
+                opts,
+                std::mem::take(&mut batch),
+                &mut summary,
+                on_done,
+            )
+            .await?;
+        }
+        anyhow::Ok(summary)
+    };
+    tokio::pin!(produce, write);
+    let summary = tokio::select! {
+        // The writer only ends first on an error: the polls still in flight are aborted.
+        written = &mut write => written?,
+        () = &mut produce => write.await?,
+    };
+    save_df(store, opts, DF_SAVE_EVERY).await;
+    Ok(summary)
+}
+
+/// Stores one batch of polls (one transaction) and tells the index and the hubs.
+async fn store_batch(
+    store: &DynStore,
+    opts: &SweepOptions,
+    batch: Vec<(Blog, Poll)>,
+    summary: &mut SweepSummary,
+    on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
+) -> anyhow::Result<()> {
+    let mut done = Vec::with_capacity(batch.len());
+    let mut results = Vec::with_capacity(batch.len());
+    for (blog, mut poll) in batch {
         if opts.websub
             && let Some(hub) = &poll.hub
         {
@@ -153,34 +226,46 @@ pub async fn sweep(
             }
         }
         let new_status = poll.result.status.filter(|s| *s != blog.status);
-        let stats = match store.record_poll(poll.result).await {
+        done.push((blog, poll.outcome, new_status));
+        results.push(poll.result);
+    }
+    let stored = store.record_polls(results).await?;
+    let mut changed = false;
+    let mut failed = None;
+    for ((blog, outcome, new_status), stats) in done.into_iter().zip(stored) {
+        let stats = match stats {
             Ok(s) => {
-                if let Some(ix) = &opts.indexer {
-                    if new_status.is_some() {
-                        // Public or not: the blog's documents change without their posts.
-                        if let Err(e) = ix.reindex_blog(blog.id).await {
-                            tracing::warn!(blog_id = %blog.id, error = %e, "cannot re-index the blog");
-                        }
-                    }
-                    ix.kick();
-                }
-                if let Some(kick) = &opts.hubs_kick
-                    && (s.new + s.updated > 0 || new_status.is_some())
+                if new_status.is_some()
+                    && let Some(ix) = &opts.indexer
+                    // Public or not: the blog's documents change without their posts.
+                    && let Err(e) = ix.reindex_blog(blog.id).await
                 {
-                    kick.notify_one();
+                    tracing::warn!(blog_id = %blog.id, error = %e, "cannot re-index the blog");
                 }
+                changed |= s.new + s.updated > 0 || new_status.is_some();
                 s
             }
             // Removed while we polled it: nothing to record.
             Err(kith_store::Error::NoSuchBlog(_)) => IngestStats::default(),
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                failed.get_or_insert(e);
+                continue;
+            }
         };
-        record_metrics(&poll.outcome, &stats);
-        summary.add(&poll.outcome, stats);
-        on_done(&blog, &poll.outcome);
+        record_metrics(&outcome, &stats);
+        summary.add(&outcome, stats);
+        on_done(&blog, &outcome);
     }
-    save_df(store, opts, DF_SAVE_EVERY).await;
-    Ok(summary)
+    if let Some(ix) = &opts.indexer {
+        ix.kick();
+    }
+    if changed && let Some(kick) = &opts.hubs_kick {
+        kick.notify_one();
+    }
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 /// How often a long-running crawler saves the document frequencies it counted.

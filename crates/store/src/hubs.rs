@@ -8,7 +8,7 @@ use crate::sqlite::{fmt_time, get_time};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use kith_model::{BlogId, PostId};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -661,7 +661,7 @@ pub fn links_of(html: &str, own_url: Option<&str>) -> Vec<String> {
 
 /// Replaces a post's outgoing links.
 pub(crate) fn store_links(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     post: i64,
     html: &str,
     own_url: Option<&str>,

@@ -68,6 +68,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores one poll's outcome, its crawl state and its posts, atomically: after a
     /// crash either all of it is there or none of it.
     async fn record_poll(&self, poll: PollResult) -> Result<IngestStats>;
+    /// Stores several polls in one transaction (a crawler's writer batches what arrived
+    /// together: one commit instead of one per feed). Each poll is atomic on its own: its
+    /// slot holds its stats or its error (a blog removed meanwhile, say), and the others
+    /// are stored all the same. `Err` only when nothing could be stored.
+    async fn record_polls(&self, polls: Vec<PollResult>) -> Result<Vec<Result<IngestStats>>>;
     /// Posts newest first, after `query.before` when given.
     async fn latest_posts(&self, query: PostQuery) -> Result<Vec<Post>>;
     /// Posts in storage order after `after` (exclusive): a stable walk for exports.

@@ -12,7 +12,7 @@ use crate::sqlite::fmt_time;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use kith_model::{NewTag, PostId, TagSource};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{BTreeSet, HashMap};
 
 /// The new tags of one post, as a re-tag decided them.
@@ -86,11 +86,7 @@ fn to_u64(n: i64) -> u64 {
 }
 
 /// Replaces the stored categories of a post (called whenever a post is stored).
-pub(crate) fn save_categories(
-    tx: &Transaction<'_>,
-    post: i64,
-    categories: &[String],
-) -> Result<()> {
+pub(crate) fn save_categories(tx: &Connection, post: i64, categories: &[String]) -> Result<()> {
     let ctx = "storing a post's categories";
     tx.prepare_cached("DELETE FROM post_categories WHERE post_id = ?1")
         .and_then(|mut s| s.execute([post]))
@@ -185,7 +181,7 @@ fn source_str(s: &str) -> &'static str {
     TagSource::parse(s).map_or("extracted", TagSource::as_str)
 }
 
-fn stored_rows(tx: &Transaction<'_>, post: i64) -> Result<Vec<Row>> {
+fn stored_rows(tx: &Connection, post: i64) -> Result<Vec<Row>> {
     let ctx = "reading a post's tags";
     let mut stmt = tx
         .prepare_cached(
@@ -212,7 +208,7 @@ fn stored_rows(tx: &Transaction<'_>, post: i64) -> Result<Vec<Row>> {
 }
 
 /// Inserts one decided tag of a post (the tag itself first, when new).
-pub(crate) fn insert_post_tag(tx: &Transaction<'_>, post: i64, t: &NewTag) -> Result<()> {
+pub(crate) fn insert_post_tag(tx: &Connection, post: i64, t: &NewTag) -> Result<()> {
     let ctx = "storing a post's tags";
     let display = t.display.trim();
     tx.prepare_cached(
@@ -240,7 +236,7 @@ pub(crate) fn insert_post_tag(tx: &Transaction<'_>, post: i64, t: &NewTag) -> Re
 }
 
 /// Re-tags one post inside the batch's transaction.
-fn retag_one(tx: &Transaction<'_>, p: &RetagPost, now: &str, stats: &mut RetagStats) -> Result<()> {
+fn retag_one(tx: &Connection, p: &RetagPost, now: &str, stats: &mut RetagStats) -> Result<()> {
     let ctx = "re-tagging a post";
     stats.checked += 1;
     let hash: Option<String> = tx

@@ -364,11 +364,7 @@ fn select_posts(
 
 /// Whether this feed's entry is already noted as another source of a stored post.
 /// The blog whose post this feed's entry `guid` was noted as a copy of, if it was.
-fn known_cross_post(
-    tx: &rusqlite::Transaction<'_>,
-    blog: BlogId,
-    guid: &str,
-) -> Result<Option<i64>> {
+fn known_cross_post(tx: &Connection, blog: BlogId, guid: &str) -> Result<Option<i64>> {
     tx.prepare_cached(
         "SELECT p.blog_id FROM post_sources s JOIN posts p ON p.id = s.post_id
          WHERE s.blog_id = ?1 AND s.guid = ?2",
@@ -380,11 +376,7 @@ fn known_cross_post(
 /// When another blog already has a post at this URL, notes this feed as a second source
 /// instead of storing the post twice, and returns true. The post belongs to the blog whose
 /// homepage is on the post's host (its author), not to an aggregator that saw it first.
-fn note_cross_post(
-    tx: &rusqlite::Transaction<'_>,
-    blog: BlogId,
-    post: &NewPost,
-) -> Result<CrossPost> {
+fn note_cross_post(tx: &Connection, blog: BlogId, post: &NewPost) -> Result<CrossPost> {
     let ctx = "noting a cross-post";
     let Some(url) = post.url.as_deref() else {
         return Ok(CrossPost::No);
@@ -453,13 +445,96 @@ enum CrossPost {
     Adopted(i64),
 }
 
+/// One poll's outcome, its crawl state and its posts, inside the caller's transaction.
+fn record_poll_in(tx: &Connection, poll: &PollResult, now: &str) -> Result<IngestStats> {
+    let ctx = "recording a poll";
+    let s = &poll.state;
+    let n = tx
+        .execute(
+            "UPDATE feed_state SET etag = ?2, last_modified = ?3, next_check_at = ?4,
+                 consecutive_errors = ?5, last_status = ?6, last_error = ?7,
+                 last_checked_at = ?8, last_success_at = ?9, interval_secs = ?10,
+                 redirect_to = ?11, redirect_count = ?12, notes = ?13
+             WHERE blog_id = ?1",
+            params![
+                poll.blog_id.0,
+                s.etag,
+                s.last_modified,
+                s.next_check_at.map(fmt_time),
+                s.consecutive_errors,
+                s.last_status,
+                s.last_error,
+                s.last_checked_at.map(fmt_time),
+                s.last_success_at.map(fmt_time),
+                s.interval_secs.and_then(|v| i64::try_from(v).ok()),
+                s.redirect_to,
+                s.redirect_count,
+                notes_text(&s.notes)
+            ],
+        )
+        .map_err(Error::backend(ctx))?;
+    if n == 0 {
+        // Removed while it was being polled: drop the result.
+        return Err(Error::NoSuchBlog(poll.blog_id));
+    }
+    if let Some(title) = poll
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        tx.execute(
+            "UPDATE blogs SET title = ?2 WHERE id = ?1",
+            params![poll.blog_id.0, title],
+        )
+        .map_err(Error::backend(ctx))?;
+    }
+    if let Some(moved) = &poll.feed_url {
+        move_feed(tx, poll.blog_id, moved)?;
+    }
+    if let Some(status) = poll.status {
+        tx.execute(
+            "UPDATE blogs SET status = ?2 WHERE id = ?1",
+            params![poll.blog_id.0, status.as_str()],
+        )
+        .map_err(Error::backend(ctx))?;
+    }
+    let mut stats = IngestStats::default();
+    // Entries left to another blog's post, by that blog: said in the notes.
+    let mut skipped: BTreeMap<i64, usize> = BTreeMap::new();
+    for post in &poll.posts {
+        match upsert_post(tx, poll.blog_id, post, now)? {
+            Outcome::New => stats.new += 1,
+            Outcome::Updated => stats.updated += 1,
+            Outcome::Unchanged => stats.unchanged += 1,
+            Outcome::KnownCrossPost(owner) => {
+                stats.unchanged += 1;
+                *skipped.entry(owner).or_default() += 1;
+            }
+            Outcome::CrossPosted(owner) => {
+                stats.cross_posted += 1;
+                if let Some(owner) = owner {
+                    *skipped.entry(owner).or_default() += 1;
+                }
+            }
+        }
+    }
+    // A poll that read the feed says what it left out (a 304 or an error read
+    // nothing, and keeps the notes it was given).
+    if !skipped.is_empty() {
+        let mut notes = poll.state.notes.clone();
+        notes.push(skipped_note(&skipped));
+        tx.execute(
+            "UPDATE feed_state SET notes = ?2 WHERE blog_id = ?1",
+            params![poll.blog_id.0, notes_text(&notes)],
+        )
+        .map_err(Error::backend(ctx))?;
+    }
+    Ok(stats)
+}
+
 /// Inserts or updates one post and its author tags; returns what happened.
-fn upsert_post(
-    tx: &rusqlite::Transaction<'_>,
-    blog: BlogId,
-    post: &NewPost,
-    now: &str,
-) -> Result<Outcome> {
+fn upsert_post(tx: &Connection, blog: BlogId, post: &NewPost, now: &str) -> Result<Outcome> {
     let ctx = "storing a post";
     let existing: Option<(i64, String)> = tx
         .prepare_cached("SELECT id, content_hash FROM posts WHERE blog_id = ?1 AND guid = ?2")
@@ -616,7 +691,7 @@ fn skipped_note(by_owner: &BTreeMap<i64, usize>) -> String {
 /// Rewrites a blog's feed URL after the feed moved for good, unless another registered
 /// blog already has that feed (then the two are one feed under two registrations, which a
 /// person should sort out; we keep polling the old URL and say so in the log).
-fn move_feed(tx: &rusqlite::Transaction<'_>, blog: BlogId, new_url: &str) -> Result<()> {
+fn move_feed(tx: &Connection, blog: BlogId, new_url: &str) -> Result<()> {
     let ctx = "moving a feed";
     let key = normalize_url(new_url)
         .map(|u| identity_key(&u))
@@ -763,93 +838,37 @@ impl Store for SqliteStore {
 
     async fn record_poll(&self, poll: PollResult) -> Result<IngestStats> {
         self.write(move |conn| {
-            let ctx = "recording a poll";
+            let tx = conn
+                .transaction()
+                .map_err(Error::backend("recording a poll"))?;
+            let stats = record_poll_in(&tx, &poll, &fmt_time(Utc::now()))?;
+            tx.commit().map_err(Error::backend("recording a poll"))?;
+            Ok(stats)
+        })
+        .await
+    }
+
+    async fn record_polls(&self, polls: Vec<PollResult>) -> Result<Vec<Result<IngestStats>>> {
+        self.write(move |conn| {
+            let ctx = "recording polls";
             let now = fmt_time(Utc::now());
-            let tx = conn.transaction().map_err(Error::backend(ctx))?;
-            let s = &poll.state;
-            let n = tx
-                .execute(
-                    "UPDATE feed_state SET etag = ?2, last_modified = ?3, next_check_at = ?4,
-                         consecutive_errors = ?5, last_status = ?6, last_error = ?7,
-                         last_checked_at = ?8, last_success_at = ?9, interval_secs = ?10,
-                         redirect_to = ?11, redirect_count = ?12, notes = ?13
-                     WHERE blog_id = ?1",
-                    params![
-                        poll.blog_id.0,
-                        s.etag,
-                        s.last_modified,
-                        s.next_check_at.map(fmt_time),
-                        s.consecutive_errors,
-                        s.last_status,
-                        s.last_error,
-                        s.last_checked_at.map(fmt_time),
-                        s.last_success_at.map(fmt_time),
-                        s.interval_secs.and_then(|v| i64::try_from(v).ok()),
-                        s.redirect_to,
-                        s.redirect_count,
-                        notes_text(&s.notes)
-                    ],
-                )
-                .map_err(Error::backend(ctx))?;
-            if n == 0 {
-                // Removed while it was being polled: drop the result.
-                return Err(Error::NoSuchBlog(poll.blog_id));
-            }
-            if let Some(title) = poll
-                .title
-                .as_deref()
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-            {
-                tx.execute(
-                    "UPDATE blogs SET title = ?2 WHERE id = ?1",
-                    params![poll.blog_id.0, title],
-                )
-                .map_err(Error::backend(ctx))?;
-            }
-            if let Some(moved) = &poll.feed_url {
-                move_feed(&tx, poll.blog_id, moved)?;
-            }
-            if let Some(status) = poll.status {
-                tx.execute(
-                    "UPDATE blogs SET status = ?2 WHERE id = ?1",
-                    params![poll.blog_id.0, status.as_str()],
-                )
-                .map_err(Error::backend(ctx))?;
-            }
-            let mut stats = IngestStats::default();
-            // Entries left to another blog's post, by that blog: said in the notes.
-            let mut skipped: BTreeMap<i64, usize> = BTreeMap::new();
-            for post in &poll.posts {
-                match upsert_post(&tx, poll.blog_id, post, &now)? {
-                    Outcome::New => stats.new += 1,
-                    Outcome::Updated => stats.updated += 1,
-                    Outcome::Unchanged => stats.unchanged += 1,
-                    Outcome::KnownCrossPost(owner) => {
-                        stats.unchanged += 1;
-                        *skipped.entry(owner).or_default() += 1;
-                    }
-                    Outcome::CrossPosted(owner) => {
-                        stats.cross_posted += 1;
-                        if let Some(owner) = owner {
-                            *skipped.entry(owner).or_default() += 1;
-                        }
-                    }
+            let mut tx = conn.transaction().map_err(Error::backend(ctx))?;
+            let mut out = Vec::with_capacity(polls.len());
+            for poll in &polls {
+                // Each poll in a savepoint: one that fails leaves nothing behind and the
+                // others are still committed.
+                let sp = tx.savepoint().map_err(Error::backend(ctx))?;
+                let r = record_poll_in(&sp, poll, &now);
+                if r.is_ok() {
+                    sp.commit().map_err(Error::backend(ctx))?;
+                } else {
+                    // Dropping a savepoint rolls it back.
+                    drop(sp);
                 }
-            }
-            // A poll that read the feed says what it left out (a 304 or an error read
-            // nothing, and keeps the notes it was given).
-            if !skipped.is_empty() {
-                let mut notes = poll.state.notes.clone();
-                notes.push(skipped_note(&skipped));
-                tx.execute(
-                    "UPDATE feed_state SET notes = ?2 WHERE blog_id = ?1",
-                    params![poll.blog_id.0, notes_text(&notes)],
-                )
-                .map_err(Error::backend(ctx))?;
+                out.push(r);
             }
             tx.commit().map_err(Error::backend(ctx))?;
-            Ok(stats)
+            Ok(out)
         })
         .await
     }

@@ -970,3 +970,38 @@ async fn the_store_epoch_moves_when_visibility_changes_outside_change_marks() {
     assert_eq!(StoreEpoch::decode("no-epoch"), None);
     assert_eq!(StoreEpoch::decode(":3"), None);
 }
+
+#[tokio::test]
+async fn polls_stored_together_are_each_atomic() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir).await;
+    let a = s.add_blog(new_blog(1)).await.unwrap().id;
+    let b = s.add_blog(new_blog(2)).await.unwrap().id;
+    let gone = s.add_blog(new_blog(3)).await.unwrap().id;
+    s.remove_blog(gone).await.unwrap();
+    let out = s
+        .record_polls(vec![
+            polled(a, vec![post("a1", "x", 1, &["t"]), post("a2", "y", 2, &[])]),
+            polled(gone, vec![post("g1", "z", 1, &[])]),
+            polled(b, vec![post("b1", "w", 1, &[])]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 3);
+    assert_eq!(out[0].as_ref().unwrap().new, 2);
+    assert!(
+        matches!(out[1], Err(Error::NoSuchBlog(id)) if id == gone),
+        "{:?}",
+        out[1]
+    );
+    assert_eq!(out[2].as_ref().unwrap().new, 1);
+    assert_eq!(s.counts().await.unwrap().posts, 3, "the others are stored");
+    let state = s.blog(b).await.unwrap().unwrap();
+    assert_eq!(state.title, "Polled title");
+    // The same polls again: each unchanged, as one by one.
+    let again = s
+        .record_polls(vec![polled(a, vec![post("a1", "x", 1, &["t"])])])
+        .await
+        .unwrap();
+    assert_eq!(again[0].as_ref().unwrap().unchanged, 1);
+}
