@@ -697,8 +697,11 @@ impl<'a> Repairer<'a> {
         }
         // Control characters are not allowed in CDATA either.
         if has_control(content.as_bytes()) {
+            // Without them, `]]\0>` would become `]]>` and end the section early: such
+            // an end is split across two sections, as XML writers do.
+            let kept: String = content.chars().filter(|c| !is_control(*c)).collect();
             self.out.push_str("<![CDATA[");
-            self.out.extend(content.chars().filter(|c| !is_control(*c)));
+            self.out.push_str(&kept.replace("]]>", "]]]]><![CDATA[>"));
             self.out.push_str("]]>");
         } else {
             self.out.push_str("<![CDATA[");
@@ -1417,6 +1420,10 @@ mod tests {
             // opened and closed by the next (`<link></link>`).
             "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"xhtml\"><div><link>x</link><br/><hr></div></title></feed>",
             "<feed xmlns=\"http://purl.org/atom/ns#\"><title type=\"app/x\"><link>http://example.com/</link></title></feed>",
+            // A control character inside a CDATA end (`]]\0>`): dropped, it ended the
+            // section early and left the rest to the next pass.
+            "<p><![CDATA[]]\0><<?xml->\" /></p>",
+            "<rss><channel><item><description><![CDATA[a]]\u{1}>b]]></description></item></channel></rss>",
         ] {
             let once = repair(src).0;
             assert_eq!(repair(&once).0, once, "{src:?}");
