@@ -818,8 +818,11 @@ impl<'a> Repairer<'a> {
 
         // Namespace declarations, with the URIs feed-rs does not know rewritten.
         let ns_len = self.ns.len();
-        for a in &attrs {
-            if a.name == "xmlns" || a.name.starts_with("xmlns:") {
+        for (i, a) in attrs.iter().enumerate() {
+            // The first of two declarations of one prefix is the one written out.
+            if (a.name == "xmlns" || a.name.starts_with("xmlns:"))
+                && !attrs[..i].iter().any(|b| b.name == a.name)
+            {
                 let p = a.name.strip_prefix("xmlns:").unwrap_or("");
                 if self.ns.len() < MAX_NAMESPACES {
                     let uri = namespace_uri(a.value.unwrap_or(""), &mut self.entities);
@@ -1424,6 +1427,10 @@ mod tests {
             // section early and left the rest to the next pass.
             "<p><![CDATA[]]\0><<?xml->\" /></p>",
             "<rss><channel><item><description><![CDATA[a]]\u{1}>b]]></description></item></channel></rss>",
+            // A prefix declared twice: the namespace read was the last declaration, the
+            // one written the first.
+            "<k xmlns xmlns=http://purl.org/atom/ns# <title type=j\t<link",
+            "<feed xmlns=\"urn:x\" xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"xhtml\"><br></title></feed>",
         ] {
             let once = repair(src).0;
             assert_eq!(repair(&once).0, once, "{src:?}");
