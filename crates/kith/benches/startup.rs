@@ -13,7 +13,8 @@
 //!    them: from the table saved in the store and the posts stored after it, against
 //!    counting every stored post (what every start-up did before the table was saved).
 //!
-//! Run: `cargo bench --bench startup -- --bench`.
+//! Run: `cargo bench --bench startup -- --bench`. With KITH_BENCH_KEEP set, the two
+//! stores are kept (their paths printed) and the document-frequency part is skipped.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -149,6 +150,11 @@ async fn main() {
     let rounds = env_usize("KITH_BENCH_ROUNDS", 5);
     let sizes = [20_000, large];
     let dirs: Vec<tempfile::TempDir> = sizes.iter().map(|_| tempfile::tempdir().unwrap()).collect();
+    if std::env::var_os("KITH_BENCH_KEEP").is_some() {
+        for (dir, n) in dirs.iter().zip(&sizes) {
+            println!("{n} posts: kept in {}", dir.path().display());
+        }
+    }
     for (dir, &n) in dirs.iter().zip(&sizes) {
         let t = Instant::now();
         fill(dir.path(), n).await;
@@ -179,6 +185,12 @@ async fn main() {
         "start-up on {large} posts / on 20000: {:.2}x (goal: 0.8x to 1.2x)",
         medians[1] / medians[0]
     );
+
+    if std::env::var_os("KITH_BENCH_KEEP").is_some() {
+        // Left for a closer look (a profiler, RUST_LOG=debug): removed by hand.
+        dirs.into_iter().for_each(|d| drop(d.keep()));
+        return;
+    }
 
     // The document frequencies, read as a process does when a post first needs them.
     for (dir, &n) in dirs.iter().zip(&sizes) {

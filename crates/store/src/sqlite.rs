@@ -823,15 +823,27 @@ impl Store for SqliteStore {
     async fn due_blogs(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Blog>> {
         let now = fmt_time(now);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Two range reads of the next_check_at index (never polled, then due by now),
+        // so finding nothing due costs the same at 100 or 100,000 blogs; an OR in one
+        // WHERE made SQLite read every blog. NULLs sort first: never-polled feeds lead.
         self.read(move |c| {
-            select_blogs(
-                c,
-                "WHERE b.status IN ('pending', 'verified')
-                   AND (f.next_check_at IS NULL OR f.next_check_at <= ?1)
-                 ORDER BY f.next_check_at IS NOT NULL, f.next_check_at, b.id
-                 LIMIT ?2",
-                params![now, limit],
-            )
+            let sql = format!(
+                "SELECT {BLOG_COLUMNS} FROM feed_state f JOIN blogs b ON b.id = f.blog_id
+                  WHERE f.next_check_at IS NULL AND b.status IN ('pending', 'verified')
+                 UNION ALL
+                 SELECT {BLOG_COLUMNS} FROM feed_state f JOIN blogs b ON b.id = f.blog_id
+                  WHERE f.next_check_at <= ?1 AND b.status IN ('pending', 'verified')
+                 ORDER BY next_check_at, id
+                 LIMIT ?2"
+            );
+            let mut stmt = c
+                .prepare_cached(&sql)
+                .map_err(Error::backend("reading due blogs"))?;
+            let rows = stmt
+                .query_map(params![now, limit], blog_from_row)
+                .map_err(Error::backend("reading due blogs"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(Error::backend("reading due blogs"))
         })
         .await
     }
