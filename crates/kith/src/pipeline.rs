@@ -167,14 +167,8 @@ pub async fn sweep(
     let write = async {
         let mut summary = SweepSummary::default();
         let mut batch = Vec::with_capacity(WRITE_BATCH);
-        while let Some(first) = rx.recv().await {
-            batch.push(first);
-            while batch.len() < WRITE_BATCH {
-                match rx.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
-            }
+        // Waits for one result, then takes whatever else has arrived (0: all done).
+        while rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
             store_batch(
                 store,
                 opts,
