@@ -728,9 +728,11 @@ async fn a_rebuild_equals_the_incremental_index_and_swaps_generations() {
 fn payloads_carry_the_mark_and_the_verified_epoch_and_read_old_ones() {
     use crate::indexer::Payload;
     use kith_store::{ChangeMark, StoreEpoch};
-    let mark = ChangeMark {
-        changed_at: Utc::now(),
-        id: PostId(42),
+    let mark = ChangeMark::at(Utc::now(), PostId(42));
+    // A PostgreSQL store's mark: its order is not time order.
+    let pg_mark = ChangeMark {
+        seq: 987_654,
+        ..mark
     };
     let epoch = StoreEpoch {
         store_id: "ab12".into(),
@@ -750,10 +752,17 @@ fn payloads_carry_the_mark_and_the_verified_epoch_and_read_old_ones() {
             mark: Some(mark),
             verified: Some(epoch.clone()),
         },
+        Payload {
+            mark: Some(pg_mark),
+            verified: Some(epoch.clone()),
+        },
     ] {
         let back = Payload::decode(&p.encode());
         assert_eq!(back.encode(), p.encode());
-        assert_eq!(back.mark.map(|m| m.id), p.mark.map(|m| m.id));
+        assert_eq!(
+            back.mark.map(|m| (m.seq, m.id)),
+            p.mark.map(|m| (m.seq, m.id))
+        );
         assert_eq!(back.verified, p.verified);
     }
     // A payload written before epochs existed: the mark alone.

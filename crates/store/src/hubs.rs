@@ -4,11 +4,9 @@
 //! Everything here is an aggregate the database computes, so the caller holds thousands of
 //! rows, not millions: the hub computation (crate `kith-hubs`) works on these.
 
-use crate::sqlite::{fmt_time, get_time};
-use crate::{Error, Result};
+use crate::Result;
 use chrono::{DateTime, Utc};
 use kith_model::{BlogId, PostId};
-use rusqlite::{Connection, params};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -133,353 +131,244 @@ pub(crate) fn status_filter(public_only: bool) -> &'static str {
     }
 }
 
+/// A post's publication time as a backend reads it (SQLite's fixed-width RFC 3339 text,
+/// PostgreSQL's timestamps), compared with the query's thresholds in that same form so the
+/// pass over every (post, tag) pair converts nothing but what it keeps.
+pub(crate) trait Stamp: Ord + Clone {
+    fn from_time(t: DateTime<Utc>) -> Self;
+    fn to_time(&self) -> Result<DateTime<Utc>>;
+    /// [`week_of`] this time.
+    fn week(&self) -> Option<i64>;
+}
+
+impl Stamp for DateTime<Utc> {
+    fn from_time(t: DateTime<Utc>) -> Self {
+        t
+    }
+    fn to_time(&self) -> Result<DateTime<Utc>> {
+        Ok(*self)
+    }
+    fn week(&self) -> Option<i64> {
+        Some(week_of(*self))
+    }
+}
+
+/// What [`HubFold`] keeps of one post while it reads the post's tags.
+struct FoldPost<S> {
+    id: i64,
+    blog: i64,
+    published: S,
+}
+
 /// One pass over every (post, tag) pair of the posts that count, blog by blog and each
 /// blog's posts newest first, folding them into the aggregates in memory: a blog's cells
 /// are complete when the pass leaves the blog, and a post's tags are at hand together for
 /// its co-tag pairs. (Four SQL aggregates over the same join took 25 times as long at a
-/// million posts.)
-pub(crate) fn hub_stats(conn: &Connection, q: &HubStatsQuery) -> Result<HubStats> {
-    let ctx = "computing hub statistics";
-    let filter = status_filter(q.public_only);
-    // Times are stored as fixed-width RFC 3339 in UTC, so they compare as strings.
-    let recent_since = fmt_time(q.recent_since);
-    let weeks_since = fmt_time(q.weeks_since);
-    let rising_since = fmt_time(q.rising_since);
+/// million posts.) Each backend streams its rows into [`HubFold::row`].
+pub(crate) struct HubFold<S: Stamp> {
+    recent_since: S,
+    weeks_since: S,
+    rising_since: S,
+    /// (tag id, cell with a placeholder tag index), sorted and numbered at the end.
+    cells: Vec<(i64, TagBlogCell)>,
+    /// The current blog's cells by tag id.
+    blog_cells: HashMap<i64, TagBlogCell>,
+    weeks: HashMap<(i64, i64), u32>,
+    co: HashMap<(i64, i64), (u32, u32)>,
+    /// Every post counted, with its blog: links between blogs are read through it.
+    post_blog: Vec<(i64, i64)>,
+    /// The post being read and its distinct tags.
+    post: Option<FoldPost<S>>,
+    tags: Vec<i64>,
+}
 
-    // (tag id, cell with a placeholder tag index), sorted and numbered at the end.
-    let mut cells: Vec<(i64, TagBlogCell)> = Vec::new();
-    // The current blog's cells by tag id.
-    let mut blog_cells: HashMap<i64, TagBlogCell> = HashMap::new();
-    let mut weeks: HashMap<(i64, i64), u32> = HashMap::new();
-    let mut co: HashMap<(i64, i64), (u32, u32)> = HashMap::new();
+impl<S: Stamp> HubFold<S> {
+    pub(crate) fn new(q: &HubStatsQuery) -> Self {
+        HubFold {
+            recent_since: S::from_time(q.recent_since),
+            weeks_since: S::from_time(q.weeks_since),
+            rising_since: S::from_time(q.rising_since),
+            cells: Vec::new(),
+            blog_cells: HashMap::new(),
+            weeks: HashMap::new(),
+            co: HashMap::new(),
+            post_blog: Vec::new(),
+            post: None,
+            tags: Vec::new(),
+        }
+    }
 
-    // Every post counted, with its blog: links between blogs are read through it.
-    let mut post_blog: Vec<(i64, i64)> = Vec::new();
-    // The post being read: its id, blog, date and distinct tags.
-    let mut post: Option<(i64, i64, String)> = None;
-    let mut tags: Vec<i64> = Vec::new();
-    let mut fold = |post: &(i64, i64, String),
-                    tags: &[i64],
-                    blog_cells: &mut HashMap<i64, TagBlogCell>|
-     -> Result<()> {
-        let (_, blog, published) = post;
-        let is_recent = u32::from(*published >= recent_since);
-        for &t in tags {
-            if let Some(c) = blog_cells.get_mut(&t) {
+    /// One (post, tag) row, in (blog, published descending, post, tag) order; `published`
+    /// is asked for only on a post's first row.
+    pub(crate) fn row(
+        &mut self,
+        post: i64,
+        blog: i64,
+        published: impl FnOnce() -> Result<S>,
+        tag: i64,
+    ) -> Result<()> {
+        if self.post.as_ref().is_none_or(|p| p.id != post) {
+            if let Some(p) = self.post.take() {
+                self.fold(&p)?;
+                if p.blog != blog {
+                    self.cells.extend(self.blog_cells.drain());
+                }
+            }
+            self.tags.clear();
+            self.post_blog.push((post, blog));
+            self.post = Some(FoldPost {
+                id: post,
+                blog,
+                published: published()?,
+            });
+        }
+        // A tag both written by the author and extracted is one row per source.
+        if self.tags.last() != Some(&tag) {
+            self.tags.push(tag);
+        }
+        Ok(())
+    }
+
+    fn fold(&mut self, post: &FoldPost<S>) -> Result<()> {
+        let published = &post.published;
+        let is_recent = u32::from(*published >= self.recent_since);
+        for &t in &self.tags {
+            if let Some(c) = self.blog_cells.get_mut(&t) {
                 c.posts += 1;
                 c.recent += is_recent;
             } else {
                 // The blog's posts come newest first: the first is the last.
-                let last = DateTime::parse_from_rfc3339(published)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|e| Error::Backend {
-                        context: ctx,
-                        message: format!("post date {published:?}: {e}"),
-                    })?;
-                blog_cells.insert(
+                self.blog_cells.insert(
                     t,
                     TagBlogCell {
                         tag: 0,
-                        blog: BlogId(*blog),
+                        blog: BlogId(post.blog),
                         posts: 1,
                         recent: is_recent,
-                        last,
+                        last: published.to_time()?,
                     },
                 );
             }
         }
-        if *published < weeks_since {
+        if *published < self.weeks_since {
             return Ok(());
         }
-        if let Some(week) = week_of_stored(published) {
-            for &t in tags {
-                *weeks.entry((t, week)).or_default() += 1;
+        if let Some(week) = published.week() {
+            for &t in &self.tags {
+                *self.weeks.entry((t, week)).or_default() += 1;
             }
         }
-        let rising = u32::from(*published >= rising_since);
-        for &a in tags {
-            for &b in tags {
+        let rising = u32::from(*published >= self.rising_since);
+        for &a in &self.tags {
+            for &b in &self.tags {
                 if a != b {
-                    let e = co.entry((a, b)).or_default();
+                    let e = self.co.entry((a, b)).or_default();
                     e.0 += rising;
                     e.1 += 1;
                 }
             }
         }
         Ok(())
-    };
-    let sql = format!(
-        "SELECT p.id, p.blog_id, p.published, pt.tag_id
-         FROM posts p JOIN blogs b ON b.id = p.blog_id JOIN post_tags pt ON pt.post_id = p.id
-         WHERE 1 {filter}
-         ORDER BY p.blog_id, p.published DESC, p.id, pt.tag_id"
-    );
-    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-    let mut rows = stmt.query([]).map_err(Error::backend(ctx))?;
-    while let Some(r) = rows.next().map_err(Error::backend(ctx))? {
-        let id: i64 = r.get(0).map_err(Error::backend(ctx))?;
-        if post.as_ref().is_none_or(|p| p.0 != id) {
-            let blog: i64 = r.get(1).map_err(Error::backend(ctx))?;
-            if let Some(p) = &post {
-                fold(p, &tags, &mut blog_cells)?;
-                if p.1 != blog {
-                    cells.extend(blog_cells.drain());
-                }
-            }
-            tags.clear();
-            post_blog.push((id, blog));
-            let published = r
-                .get_ref(2)
-                .and_then(|v| Ok(v.as_str()?.to_owned()))
-                .map_err(Error::backend(ctx))?;
-            post = Some((id, blog, published));
-        }
-        // A tag both written by the author and extracted is one row per source.
-        let tag: i64 = r.get(3).map_err(Error::backend(ctx))?;
-        if tags.last() != Some(&tag) {
-            tags.push(tag);
-        }
     }
-    if let Some(p) = &post {
-        fold(p, &tags, &mut blog_cells)?;
-        cells.extend(blog_cells.drain());
-    }
-    drop(rows);
-    drop(stmt);
 
-    let mut stats = HubStats::default();
-    let names = tag_names(conn)?;
-    cells.sort_unstable_by_key(|(t, c)| (*t, c.blog));
-    let mut index: HashMap<i64, u32> = HashMap::new();
-    stats.cells = cells
-        .into_iter()
-        .map(|(tag_id, mut cell)| {
-            cell.tag = *index.entry(tag_id).or_insert_with(|| {
-                let (name, display) = names.get(&tag_id).cloned().unwrap_or_default();
-                stats.tags.push(TagName { name, display });
-                u32::try_from(stats.tags.len() - 1).unwrap_or(u32::MAX)
-            });
-            cell
-        })
-        .collect();
-    let mut weeks: Vec<_> = weeks.into_iter().collect();
-    weeks.sort_unstable();
-    stats.weeks = weeks
-        .into_iter()
-        .filter_map(|((t, week), posts)| {
-            Some(TagWeek {
-                tag: *index.get(&t)?,
-                week,
-                posts,
+    /// The aggregates, tags numbered in tag id order and named from `names` (tag id ->
+    /// (name, display)); and every post counted with its blog, sorted by post.
+    pub(crate) fn finish(
+        mut self,
+        names: &HashMap<i64, (String, String)>,
+    ) -> Result<(HubStats, Vec<(i64, i64)>)> {
+        if let Some(p) = self.post.take() {
+            self.fold(&p)?;
+            self.cells.extend(self.blog_cells.drain());
+        }
+        let mut stats = HubStats::default();
+        let mut cells = self.cells;
+        cells.sort_unstable_by_key(|(t, c)| (*t, c.blog));
+        let mut index: HashMap<i64, u32> = HashMap::new();
+        stats.cells = cells
+            .into_iter()
+            .map(|(tag_id, mut cell)| {
+                cell.tag = *index.entry(tag_id).or_insert_with(|| {
+                    let (name, display) = names.get(&tag_id).cloned().unwrap_or_default();
+                    stats.tags.push(TagName { name, display });
+                    u32::try_from(stats.tags.len() - 1).unwrap_or(u32::MAX)
+                });
+                cell
             })
-        })
-        .collect();
-    let mut co: Vec<_> = co.into_iter().collect();
-    co.sort_unstable();
-    stats.co_tags = co
-        .into_iter()
-        .filter_map(|((a, b), (recent, posts))| {
-            Some(CoTag {
-                tag: *index.get(&a)?,
-                other: *index.get(&b)?,
-                recent,
-                posts,
+            .collect();
+        let mut weeks: Vec<_> = self.weeks.into_iter().collect();
+        weeks.sort_unstable();
+        stats.weeks = weeks
+            .into_iter()
+            .filter_map(|((t, week), posts)| {
+                Some(TagWeek {
+                    tag: *index.get(&t)?,
+                    week,
+                    posts,
+                })
             })
-        })
-        .collect();
-
-    stats.blog_posts = blog_post_counts(conn, filter)?;
-    if q.links {
+            .collect();
+        let mut co: Vec<_> = self.co.into_iter().collect();
+        co.sort_unstable();
+        stats.co_tags = co
+            .into_iter()
+            .filter_map(|((a, b), (recent, posts))| {
+                Some(CoTag {
+                    tag: *index.get(&a)?,
+                    other: *index.get(&b)?,
+                    recent,
+                    posts,
+                })
+            })
+            .collect();
+        let mut post_blog = self.post_blog;
         post_blog.sort_unstable();
-        stats.blog_links = links_between(conn, &post_blog)?;
+        Ok((stats, post_blog))
     }
-    Ok(stats)
 }
 
 /// Links between blogs among the posts counted (`post_blog`: (post, blog), sorted by
-/// post): each link that lands on another blog's post, counted per (linking blog, linked
-/// blog). The links come from `post_links` through `posts_url` alone ([`REPLY_LINKS_SQL`]),
-/// and each end's blog from the pass that was made anyway: joining every link to its two
-/// posts in SQL read the posts table at random (1.6 s of 7 at a million posts).
-fn links_between(conn: &Connection, post_blog: &[(i64, i64)]) -> Result<Vec<BlogLink>> {
-    let ctx = "counting links between blogs";
+/// post), from each stored link that lands on a post ((linking post, linked post)): each
+/// end's blog comes from the pass that was made anyway, not from joining every link to its
+/// two posts (which read the posts table at random: 1.6 s of 7 at a million posts).
+pub(crate) fn links_between_posts(
+    post_blog: &[(i64, i64)],
+    links: impl IntoIterator<Item = (i64, i64)>,
+) -> Vec<BlogLink> {
     let blog_of = |post: i64| {
         post_blog
             .binary_search_by_key(&post, |&(p, _)| p)
             .ok()
             .map(|i| post_blog[i].1)
     };
-    let mut ends: Vec<(i64, i64)> = Vec::new();
-    let mut stmt = conn.prepare(REPLY_LINKS_SQL).map_err(Error::backend(ctx))?;
-    let mut rows = stmt.query([]).map_err(Error::backend(ctx))?;
-    while let Some(r) = rows.next().map_err(Error::backend(ctx))? {
-        let (from, to): (i64, i64) = (
-            r.get(0).map_err(Error::backend(ctx))?,
-            r.get(1).map_err(Error::backend(ctx))?,
-        );
-        if let (Some(a), Some(b)) = (blog_of(from), blog_of(to)) {
-            ends.push((a, b));
-        }
-    }
-    Ok(count_blog_links(ends))
+    count_blog_links(
+        links
+            .into_iter()
+            .filter_map(|(from, to)| Some((blog_of(from)?, blog_of(to)?))),
+    )
 }
 
-/// Links between blogs from the (linking blog, linked blog) of each link: a blog's links
-/// to itself left out, sorted by (from, to).
-fn count_blog_links(ends: impl IntoIterator<Item = (i64, i64)>) -> Vec<BlogLink> {
-    let mut pairs: HashMap<(i64, i64), u32> = HashMap::new();
-    for (a, b) in ends {
-        if a != b {
-            *pairs.entry((a, b)).or_default() += 1;
-        }
-    }
-    let mut links: Vec<BlogLink> = pairs
-        .into_iter()
-        .map(|((from, to), links)| BlogLink {
-            from: BlogId(from),
-            to: BlogId(to),
-            links,
-        })
-        .collect();
-    links.sort_unstable_by_key(|l| (l.from, l.to));
-    links
+/// What choosing a conversation's exchanges needs of each post at either end of a link.
+pub(crate) struct End<S> {
+    pub(crate) blog: i64,
+    pub(crate) published: S,
+    /// Distinct tag ids, sorted.
+    pub(crate) tags: Vec<i64>,
 }
 
-/// Distinct posts per blog (all tags or none) among the blogs `filter` keeps.
-fn blog_post_counts(conn: &Connection, filter: &str) -> Result<HashMap<BlogId, u32>> {
-    let ctx = "counting posts per blog";
-    let sql = format!(
-        "SELECT p.blog_id, COUNT(*) FROM posts p JOIN blogs b ON b.id = p.blog_id
-         WHERE 1 {filter} GROUP BY p.blog_id"
-    );
-    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-    stmt.query_map([], |r| Ok((BlogId(r.get(0)?), r.get::<_, u32>(1)?)))
-        .map_err(Error::backend(ctx))?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(Error::backend(ctx))
-}
-
-fn tag_names(conn: &Connection) -> Result<HashMap<i64, (String, String)>> {
-    let ctx = "reading tag names";
-    let mut stmt = conn
-        .prepare("SELECT id, name, display FROM tags")
-        .map_err(Error::backend(ctx))?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
-        .map_err(Error::backend(ctx))?;
-    rows.collect::<rusqlite::Result<_>>()
-        .map_err(Error::backend(ctx))
-}
-
-/// [`week_of`] of a stored time, from its date alone (`YYYY-MM-DD...`).
-fn week_of_stored(t: &str) -> Option<i64> {
-    let date = chrono::NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()?;
-    let days = date
-        .signed_duration_since(chrono::NaiveDate::default())
-        .num_days();
-    Some((days + 3).div_euclid(7))
-}
-
-fn post_ref(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<PostRef> {
-    Ok(PostRef {
-        id: PostId(r.get(at)?),
-        blog_id: BlogId(r.get(at + 1)?),
-        title: r.get(at + 2)?,
-        url: r.get(at + 3)?,
-        published: get_time(r, at + 4)?,
-    })
-}
-
-/// Every exchange between two blogs (a post linking to a post of another blog) where either
-/// post has a tag, newest first (by the replying post), with the tags of both posts; of
-/// each tag's exchanges only the `per_tag` newest are kept (an exchange stays while any of
-/// its tags wants it), so every tag's `per_tag` newest are there and little else.
-///
-/// Driven by the links, never a scan of the posts (asked per tag, the planner scanned every
-/// post and took seconds a request at a million posts):
-/// 1. each link's two post ids, from `post_links` through `posts_url` alone
-///    ([`REPLY_LINKS_SQL`]);
-/// 2. each post at either end, its blog, date and tags, looked up by id in id order
-///    ([`REPLY_POST_SQL`]): the table's own order, so its pages are read in one forward
-///    sweep rather than once per link at random (at a million posts and 100,000 links, from
-///    a cold page cache: 4.6 s, where one joined statement took 324 s; warm, both ~2 s);
-/// 3. titles and addresses only for the exchanges kept ([`REPLY_REF_SQL`]).
-///
-/// With `links`, also the links between blogs as [`HubStats::blog_links`] counts them
-/// (between posts with a tag, of blogs shown), from the same pass: `kith serve` reads them
-/// here rather than once more in [`hub_stats`].
-pub(crate) fn tagged_replies(
-    conn: &Connection,
-    public_only: bool,
+/// Conversations from the links ((linking post, linked post)) and their ends: the links
+/// between blogs as [`HubStats::blog_links`] counts them (both posts with a tag, both
+/// blogs `shown`) when `links`, and of each tag's exchanges between two shown blogs the
+/// `per_tag` newest (by the replying post; an exchange stays while any of its tags wants
+/// it), as (from, to, tag ids).
+#[allow(clippy::type_complexity)]
+pub(crate) fn choose_exchanges<S: Stamp>(
+    pairs_of_links: &[(i64, i64)],
+    ends: &HashMap<i64, End<S>>,
+    shown: &std::collections::HashSet<i64>,
     per_tag: usize,
     links: bool,
-) -> Result<(Vec<TaggedReply>, Vec<BlogLink>)> {
-    let ctx = "reading conversations";
-    if per_tag == 0 && !links {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let pairs_of_links: Vec<(i64, i64)> = {
-        let mut stmt = conn.prepare(REPLY_LINKS_SQL).map_err(Error::backend(ctx))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(Error::backend(ctx))?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(Error::backend(ctx))?
-    };
-    let mut ids: Vec<i64> = pairs_of_links
-        .iter()
-        .flat_map(|&(from, to)| [from, to])
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-
-    /// What choosing the exchanges needs of a post.
-    struct End {
-        blog: i64,
-        published: String,
-        tags: Vec<i64>,
-    }
-    let mut ends: HashMap<i64, End> = HashMap::with_capacity(ids.len());
-    {
-        let mut stmt = conn.prepare(REPLY_POST_SQL).map_err(Error::backend(ctx))?;
-        for &id in &ids {
-            let mut rows = stmt.query([id]).map_err(Error::backend(ctx))?;
-            if let Some(r) = rows.next().map_err(Error::backend(ctx))? {
-                let tags: Option<String> = r.get(2).map_err(Error::backend(ctx))?;
-                let mut tags: Vec<i64> = tags
-                    .iter()
-                    .flat_map(|s| s.split(','))
-                    .filter_map(|t| t.parse().ok())
-                    .collect();
-                tags.sort_unstable();
-                tags.dedup();
-                ends.insert(
-                    id,
-                    End {
-                        blog: r.get(0).map_err(Error::backend(ctx))?,
-                        published: r.get(1).map_err(Error::backend(ctx))?,
-                        tags,
-                    },
-                );
-            }
-        }
-    }
-    let shown: std::collections::HashSet<i64> = {
-        let filter = if public_only {
-            "WHERE status = 'verified'"
-        } else {
-            ""
-        };
-        let mut stmt = conn
-            .prepare(&format!("SELECT id FROM blogs {filter}"))
-            .map_err(Error::backend(ctx))?;
-        stmt.query_map([], |r| r.get(0))
-            .map_err(Error::backend(ctx))?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(Error::backend(ctx))?
-    };
-
-    // Between blogs, both shown, with a tag; newest first (stored times compare as strings).
-    // Links between blogs as `hub_stats` counts them: both posts with a tag, both shown.
+) -> (Vec<(i64, i64, Vec<i64>)>, Vec<BlogLink>) {
     let blog_links = if links {
         count_blog_links(
             pairs_of_links
@@ -497,9 +386,9 @@ pub(crate) fn tagged_replies(
         Vec::new()
     };
     if per_tag == 0 {
-        return Ok((Vec::new(), blog_links));
+        return (Vec::new(), blog_links);
     }
-    let mut exchanges: Vec<(&End, i64, &End, i64)> = pairs_of_links
+    let mut exchanges: Vec<(&End<S>, i64, &End<S>, i64)> = pairs_of_links
         .iter()
         .filter_map(|&(from, to)| Some((ends.get(&from)?, from, ends.get(&to)?, to)))
         .filter(|(p, _, q, _)| {
@@ -532,24 +421,17 @@ pub(crate) fn tagged_replies(
             kept.push((from, to, tags));
         }
     }
-    drop(ends);
+    (kept, blog_links)
+}
 
-    let mut ids: Vec<i64> = kept.iter().flat_map(|k| [k.0, k.1]).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut refs: HashMap<i64, PostRef> = HashMap::with_capacity(ids.len());
-    {
-        let mut stmt = conn.prepare(REPLY_REF_SQL).map_err(Error::backend(ctx))?;
-        for id in ids {
-            let r = stmt
-                .query_row([id], |r| post_ref(r, 0))
-                .map_err(Error::backend(ctx))?;
-            refs.insert(id, r);
-        }
-    }
-    let names = tag_names(conn)?;
-    let replies = kept
-        .into_iter()
+/// The exchanges kept as conversations show them: each end's [`PostRef`] from `refs`, the
+/// tags by name (sorted).
+pub(crate) fn tagged_replies_of(
+    kept: Vec<(i64, i64, Vec<i64>)>,
+    refs: &HashMap<i64, PostRef>,
+    names: &HashMap<i64, (String, String)>,
+) -> Vec<TaggedReply> {
+    kept.into_iter()
         .filter_map(|(from, to, tags)| {
             let mut tags: Vec<String> = tags
                 .iter()
@@ -564,70 +446,28 @@ pub(crate) fn tagged_replies(
                 tags,
             })
         })
-        .collect();
-    Ok((replies, blog_links))
+        .collect()
 }
 
-/// Each link that lands on a stored post, as (linking post, linked post): from the links
-/// through the `posts_url` index alone.
-pub(crate) const REPLY_LINKS_SQL: &str = "SELECT l.post_id, q.id
-     FROM post_links l CROSS JOIN posts q ON q.url = l.target_url
-     WHERE q.id != l.post_id";
-
-/// A post's blog, date and tag ids (comma-separated, repeated when a tag has two sources).
-pub(crate) const REPLY_POST_SQL: &str = "SELECT p.blog_id, p.published,
-            (SELECT group_concat(pt.tag_id) FROM post_tags pt WHERE pt.post_id = p.id)
-     FROM posts p WHERE p.id = ?1";
-
-/// A post as a conversation shows it ([`post_ref`]).
-pub(crate) const REPLY_REF_SQL: &str =
-    "SELECT id, blog_id, title, url, published FROM posts WHERE id = ?1";
-
-/// The links between `post` and other posts, either way: posts linking to it and posts it
-/// links to, newest first (by the linking post). Same-blog links count too (a follow-up
-/// is part of the thread). With `public_only`, both sides belong to verified blogs.
-pub(crate) fn post_replies(
-    conn: &Connection,
-    post: PostId,
-    public_only: bool,
-    limit: usize,
-) -> Result<Vec<Reply>> {
-    let ctx = "reading a post's conversations";
-    let filter = if public_only {
-        "AND bp.status = 'verified' AND bq.status = 'verified'"
-    } else {
-        ""
-    };
-    // Two arms so each uses its index: outgoing links by `post_links`' key, incoming ones
-    // through the post's URL and `post_links_target_url`.
-    let sql = format!(
-        "SELECT * FROM (
-           SELECT p.id, p.blog_id, p.title, p.url, p.published,
-                  q.id, q.blog_id, q.title, q.url, q.published
-           FROM post_links l JOIN posts p ON p.id = l.post_id JOIN posts q ON q.url = l.target_url
-                JOIN blogs bp ON bp.id = p.blog_id JOIN blogs bq ON bq.id = q.blog_id
-           WHERE l.post_id = ?1 AND q.id != ?1 {filter}
-           UNION
-           SELECT p.id, p.blog_id, p.title, p.url, p.published,
-                  q.id, q.blog_id, q.title, q.url, q.published
-           FROM posts q JOIN post_links l ON l.target_url = q.url JOIN posts p ON p.id = l.post_id
-                JOIN blogs bp ON bp.id = p.blog_id JOIN blogs bq ON bq.id = q.blog_id
-           WHERE q.id = ?1 AND p.id != ?1 {filter}
-         )
-         ORDER BY 5 DESC, 1 DESC
-         LIMIT ?2"
-    );
-    let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    stmt.query_map(params![post.0, limit], |r| {
-        Ok(Reply {
-            from: post_ref(r, 0)?,
-            to: post_ref(r, 5)?,
+/// Links between blogs from the (linking blog, linked blog) of each link: a blog's links
+/// to itself left out, sorted by (from, to).
+pub(crate) fn count_blog_links(ends: impl IntoIterator<Item = (i64, i64)>) -> Vec<BlogLink> {
+    let mut pairs: HashMap<(i64, i64), u32> = HashMap::new();
+    for (a, b) in ends {
+        if a != b {
+            *pairs.entry((a, b)).or_default() += 1;
+        }
+    }
+    let mut links: Vec<BlogLink> = pairs
+        .into_iter()
+        .map(|((from, to), links)| BlogLink {
+            from: BlogId(from),
+            to: BlogId(to),
+            links,
         })
-    })
-    .map_err(Error::backend(ctx))?
-    .collect::<rusqlite::Result<Vec<_>>>()
-    .map_err(Error::backend(ctx))
+        .collect();
+    links.sort_unstable_by_key(|l| (l.from, l.to));
+    links
 }
 
 /// Most links kept per post: a link roundup should not flood the table.
@@ -657,188 +497,6 @@ pub fn links_of(html: &str, own_url: Option<&str>) -> Vec<String> {
         }
     }
     out
-}
-
-/// Replaces a post's outgoing links.
-pub(crate) fn store_links(
-    tx: &Connection,
-    post: i64,
-    html: &str,
-    own_url: Option<&str>,
-) -> Result<()> {
-    let ctx = "storing a post's links";
-    tx.prepare_cached("DELETE FROM post_links WHERE post_id = ?1")
-        .and_then(|mut s| s.execute([post]))
-        .map_err(Error::backend(ctx))?;
-    let mut insert = tx
-        .prepare_cached("INSERT OR IGNORE INTO post_links (post_id, target_url) VALUES (?1, ?2)")
-        .map_err(Error::backend(ctx))?;
-    for url in links_of(html, own_url) {
-        insert
-            .execute(params![post, url])
-            .map_err(Error::backend(ctx))?;
-    }
-    Ok(())
-}
-
-/// The aggregates as four SQL queries: slow at scale, plain to read; the reference the
-/// one-pass [`hub_stats`] is tested against.
-#[cfg(test)]
-pub(crate) mod reference {
-    use super::*;
-
-    /// [`blog_links`]' statement under a blog `filter` ([`status_filter`]).
-    pub(crate) fn blog_links_sql(filter: &str) -> String {
-        let (filter_p, filter_q) = (filter.replace("b.", "bp."), filter.replace("b.", "bq."));
-        format!(
-            "SELECT p.blog_id, q.blog_id, COUNT(*)
-             FROM post_links l CROSS JOIN posts q ON q.url = l.target_url
-                  JOIN posts p ON p.id = l.post_id
-                  JOIN blogs bp ON bp.id = p.blog_id JOIN blogs bq ON bq.id = q.blog_id
-             WHERE p.blog_id != q.blog_id {filter_p} {filter_q}
-               AND EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id)
-               AND EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = q.id)
-             GROUP BY p.blog_id, q.blog_id
-             ORDER BY p.blog_id, q.blog_id"
-        )
-    }
-
-    /// Links between blogs in one joined statement: each stored link that lands on a post
-    /// of another blog, counted per (linking blog, linked blog), both blogs among those
-    /// `filter` keeps (what [`super::links_between`] counts for posts with a tag).
-    pub(crate) fn blog_links(conn: &Connection, filter: &str) -> Result<Vec<BlogLink>> {
-        let ctx = "counting links between blogs";
-        let sql = blog_links_sql(filter);
-        let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-        stmt.query_map([], |r| {
-            Ok(BlogLink {
-                from: BlogId(r.get(0)?),
-                to: BlogId(r.get(1)?),
-                links: r.get(2)?,
-            })
-        })
-        .map_err(Error::backend(ctx))?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(Error::backend(ctx))
-    }
-
-    pub(crate) fn hub_stats_sql(conn: &Connection, q: &HubStatsQuery) -> Result<HubStats> {
-        let ctx = "computing hub statistics";
-        let filter = status_filter(q.public_only);
-        let mut stats = HubStats::default();
-        let mut index: HashMap<i64, u32> = HashMap::new();
-        let mut local = |stats: &mut HubStats, id: i64, name: String, display: String| -> u32 {
-            *index.entry(id).or_insert_with(|| {
-                stats.tags.push(TagName { name, display });
-                u32::try_from(stats.tags.len() - 1).unwrap_or(u32::MAX)
-            })
-        };
-
-        // Distinct (post, tag) pairs: a tag both written by the author and extracted counts once.
-        let sql = format!(
-            "WITH pt AS (SELECT DISTINCT post_id, tag_id FROM post_tags)
-             SELECT pt.tag_id, t.name, t.display, p.blog_id, COUNT(*),
-                    SUM(p.published >= ?1), MAX(p.published)
-             FROM pt JOIN posts p ON p.id = pt.post_id JOIN blogs b ON b.id = p.blog_id
-                  JOIN tags t ON t.id = pt.tag_id
-             WHERE 1 {filter}
-             GROUP BY pt.tag_id, p.blog_id"
-        );
-        let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-        let mut rows = stmt
-            .query(params![fmt_time(q.recent_since)])
-            .map_err(Error::backend(ctx))?;
-        while let Some(r) = rows.next().map_err(Error::backend(ctx))? {
-            let tag = local(
-                &mut stats,
-                r.get(0).map_err(Error::backend(ctx))?,
-                r.get(1).map_err(Error::backend(ctx))?,
-                r.get(2).map_err(Error::backend(ctx))?,
-            );
-            stats.cells.push(TagBlogCell {
-                tag,
-                blog: BlogId(r.get(3).map_err(Error::backend(ctx))?),
-                posts: r.get(4).map_err(Error::backend(ctx))?,
-                recent: r
-                    .get::<_, Option<u32>>(5)
-                    .map_err(Error::backend(ctx))?
-                    .unwrap_or(0),
-                last: get_time(r, 6).map_err(Error::backend(ctx))?,
-            });
-        }
-        drop(rows);
-        drop(stmt);
-
-        stats.blog_posts = blog_post_counts(conn, filter)?;
-        if q.links {
-            stats.blog_links = blog_links(conn, filter)?;
-        }
-
-        // Unix day 0 was a Thursday: +3 makes weeks start on Monday.
-        let sql = format!(
-            "WITH pt AS (SELECT DISTINCT post_id, tag_id FROM post_tags)
-             SELECT pt.tag_id,
-                    CAST((julianday(substr(p.published, 1, 10)) - 2440587.5 + 3) / 7 AS INTEGER) AS wk,
-                    COUNT(*)
-             FROM pt JOIN posts p ON p.id = pt.post_id JOIN blogs b ON b.id = p.blog_id
-             WHERE p.published >= ?1 {filter}
-             GROUP BY pt.tag_id, wk"
-        );
-        let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-        let weeks = stmt
-            .query_map(params![fmt_time(q.weeks_since)], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, u32>(2)?,
-                ))
-            })
-            .map_err(Error::backend(ctx))?;
-        for w in weeks {
-            let (id, week, posts) = w.map_err(Error::backend(ctx))?;
-            // A tag with posts only in the window has a cell too, so it is always known.
-            if let Some(&tag) = index.get(&id) {
-                stats.weeks.push(TagWeek { tag, week, posts });
-            }
-        }
-        drop(stmt);
-
-        let sql = format!(
-            "WITH pt AS (SELECT DISTINCT pt.post_id, pt.tag_id FROM post_tags pt
-                         JOIN posts p ON p.id = pt.post_id JOIN blogs b ON b.id = p.blog_id
-                         WHERE p.published >= ?1 {filter})
-             SELECT a.tag_id, c.tag_id, SUM(p.published >= ?2), COUNT(*)
-             FROM pt a JOIN pt c ON c.post_id = a.post_id AND c.tag_id != a.tag_id
-                  JOIN posts p ON p.id = a.post_id
-             GROUP BY a.tag_id, c.tag_id"
-        );
-        let mut stmt = conn.prepare(&sql).map_err(Error::backend(ctx))?;
-        let co = stmt
-            .query_map(
-                params![fmt_time(q.weeks_since), fmt_time(q.rising_since)],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<u32>>(2)?.unwrap_or(0),
-                        r.get::<_, u32>(3)?,
-                    ))
-                },
-            )
-            .map_err(Error::backend(ctx))?;
-        for c in co {
-            let (a, b, recent, posts) = c.map_err(Error::backend(ctx))?;
-            if let (Some(&tag), Some(&other)) = (index.get(&a), index.get(&b)) {
-                stats.co_tags.push(CoTag {
-                    tag,
-                    other,
-                    recent,
-                    posts,
-                });
-            }
-        }
-        Ok(stats)
-    }
 }
 
 #[cfg(test)]

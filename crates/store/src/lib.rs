@@ -23,9 +23,11 @@
 pub mod error;
 pub mod hubs;
 pub mod index_feed;
-pub mod migrate;
+mod ingest;
+pub mod postgres;
 pub mod retag;
 pub mod sqlite;
+pub mod testing;
 
 #[cfg(test)]
 mod tests;
@@ -36,6 +38,7 @@ pub use hubs::{
     TaggedReply,
 };
 pub use index_feed::{BlogPostCount, ChangeMark, ChangedPost, StoreEpoch};
+pub use postgres::PostgresStore;
 pub use retag::{RetagCheckpoint, RetagPost, RetagProgress, RetagStats};
 pub use sqlite::SqliteStore;
 

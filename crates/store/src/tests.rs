@@ -1,12 +1,53 @@
-//! The SQLite backend against a real file.
+//! The `Store` contract, one suite for both backends: every test here runs on a fresh
+//! SQLite file and on a fresh PostgreSQL database (`KITH_TEST_POSTGRES`). What only one
+//! backend has (SQLite's query plans, its file and lock; PostgreSQL's concurrent writers)
+//! is tested beside that backend.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use crate::sqlite::BUSY_TIMEOUT_MS;
+use crate::testing::TestDatabase;
 use chrono::Duration;
-use kith_model::{FeedState, NewPost, TagSource, content_hash};
-use rusqlite::Connection;
+use kith_model::{FeedState, NewPost, NewTag, TagSource, content_hash};
+
+/// A backend to run a test on; every [`Backend::open`] opens the same store again.
+pub(crate) enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(TestDatabase),
+}
+
+impl Backend {
+    pub(crate) fn sqlite() -> Backend {
+        Backend::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    pub(crate) async fn postgres(test: &str) -> Option<Backend> {
+        TestDatabase::create(test).await.map(Backend::Postgres)
+    }
+
+    pub(crate) async fn open(&self) -> DynStore {
+        match self {
+            Backend::Sqlite(dir) => Arc::new(
+                SqliteStore::open(dir.path().join("kith.sqlite3"))
+                    .await
+                    .unwrap(),
+            ),
+            Backend::Postgres(db) => Arc::new(
+                PostgresStore::open(db.url(), crate::postgres::DEFAULT_POOL_SIZE)
+                    .await
+                    .unwrap(),
+            ),
+        }
+    }
+
+    /// Another, empty store of the same kind.
+    pub(crate) async fn other(&self) -> Backend {
+        match self {
+            Backend::Sqlite(_) => Backend::sqlite(),
+            Backend::Postgres(_) => Backend::postgres("another store").await.unwrap(),
+        }
+    }
+}
 
 fn new_blog(n: usize) -> NewBlog {
     NewBlog {
@@ -56,41 +97,8 @@ fn polled(blog: BlogId, posts: Vec<NewPost>) -> PollResult {
     }
 }
 
-async fn open(dir: &tempfile::TempDir) -> SqliteStore {
-    SqliteStore::open(dir.path().join("kith.sqlite3"))
-        .await
-        .unwrap()
-}
-
-#[tokio::test]
-async fn migrations_run_once_and_refuse_a_newer_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kith.sqlite3");
-    drop(SqliteStore::open(&path).await.unwrap());
-    let mut conn = Connection::open(&path).unwrap();
-    assert_eq!(
-        migrate::current_version(&conn).unwrap(),
-        migrate::latest_version()
-    );
-    assert_eq!(
-        migrate::apply(&mut conn).unwrap(),
-        0,
-        "a second open applies nothing"
-    );
-    conn.execute(
-        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let err = SqliteStore::open(&path).await.unwrap_err();
-    assert!(matches!(err, Error::TooNew { found: 999, .. }), "{err}");
-}
-
-#[tokio::test]
-async fn the_same_feed_under_another_spelling_is_a_duplicate() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn the_same_feed_under_another_spelling_is_a_duplicate(backend: Backend) {
+    let store = backend.open().await;
     let first = store.add_blog(new_blog(1)).await.unwrap();
     let mut again = new_blog(1);
     again.feed_url = "http://www.blog1.example/feed.xml/".into();
@@ -111,10 +119,8 @@ async fn the_same_feed_under_another_spelling_is_a_duplicate() {
     assert_eq!(found.map(|b| b.id), Some(first.id), "found by feed");
 }
 
-#[tokio::test]
-async fn polls_insert_update_and_skip_posts_with_their_tags() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn polls_insert_update_and_skip_posts_with_their_tags(backend: Backend) {
+    let store = backend.open().await;
     let blog = store.add_blog(new_blog(1)).await.unwrap();
     let stats = store
         .record_poll(polled(
@@ -181,10 +187,8 @@ async fn polls_insert_update_and_skip_posts_with_their_tags() {
     );
 }
 
-#[tokio::test]
-async fn posts_of_unverified_blogs_are_not_public() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn posts_of_unverified_blogs_are_not_public(backend: Backend) {
+    let store = backend.open().await;
     let mut nb = new_blog(1);
     nb.status = BlogStatus::Pending;
     let blog = store.add_blog(nb).await.unwrap();
@@ -218,10 +222,8 @@ async fn posts_of_unverified_blogs_are_not_public() {
     );
 }
 
-#[tokio::test]
-async fn keyset_pages_walk_every_post_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn keyset_pages_walk_every_post_once(backend: Backend) {
+    let store = backend.open().await;
     let blog = store.add_blog(new_blog(1)).await.unwrap();
     let posts: Vec<_> = (0..25)
         .map(|i| post(&format!("p{i}"), "x", i % 7, &[]))
@@ -256,10 +258,8 @@ async fn keyset_pages_walk_every_post_once() {
     assert_eq!(walked, 25);
 }
 
-#[tokio::test]
-async fn due_blogs_skip_paused_and_future_ones() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn due_blogs_skip_paused_and_future_ones(backend: Backend) {
+    let store = backend.open().await;
     let a = store.add_blog(new_blog(1)).await.unwrap();
     let b = store.add_blog(new_blog(2)).await.unwrap();
     let c = store.add_blog(new_blog(3)).await.unwrap();
@@ -285,10 +285,8 @@ async fn due_blogs_skip_paused_and_future_ones() {
     assert_eq!(store.due_blogs(later, 10).await.unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn removing_a_blog_removes_its_posts() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn removing_a_blog_removes_its_posts(backend: Backend) {
+    let store = backend.open().await;
     let a = store.add_blog(new_blog(1)).await.unwrap();
     store
         .record_poll(polled(a.id, vec![post("a", "x", 1, &["t"])]))
@@ -302,18 +300,16 @@ async fn removing_a_blog_removes_its_posts() {
     assert!(matches!(err, Error::NoSuchBlog(_)), "{err}");
 }
 
-#[tokio::test]
-async fn committed_posts_survive_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
+async fn committed_posts_survive_a_reopen(backend: Backend) {
     {
-        let store = open(&dir).await;
+        let store = backend.open().await;
         let a = store.add_blog(new_blog(1)).await.unwrap();
         store
             .record_poll(polled(a.id, vec![post("a", "x", 1, &["t"])]))
             .await
             .unwrap();
     }
-    let store = open(&dir).await;
+    let store = backend.open().await;
     assert_eq!(store.counts().await.unwrap().posts, 1);
     assert_eq!(
         store.latest_posts(PostQuery::default()).await.unwrap()[0]
@@ -323,45 +319,10 @@ async fn committed_posts_survive_a_reopen() {
     );
 }
 
-/// Another connection holds the write lock mid-transaction; our readers still answer, with
-/// the last committed state, and our next write goes through once the lock is released.
-#[tokio::test]
-async fn readers_do_not_wait_for_a_writer() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    store.add_blog(new_blog(1)).await.unwrap();
-
-    let raw = Connection::open(store.path()).unwrap();
-    raw.execute_batch("BEGIN IMMEDIATE").unwrap();
-    raw.execute(
-        "INSERT INTO blogs (homepage_url, feed_url, feed_key, title, status, verification_token, added_at)
-         VALUES ('h', 'f', 'k', 't', 'verified', 'x', '2026-01-01T00:00:00.000000Z')",
-        [],
-    )
-    .unwrap();
-    let started = std::time::Instant::now();
-    let blogs = store.blogs().await.unwrap();
-    assert_eq!(blogs.len(), 1, "uncommitted rows are invisible");
-    assert!(
-        started.elapsed() < std::time::Duration::from_millis(BUSY_TIMEOUT_MS / 2),
-        "the read waited for the lock: {:?}",
-        started.elapsed()
-    );
-    let pending_write = tokio::spawn({
-        let store = store.clone();
-        async move { store.add_blog(new_blog(2)).await }
-    });
-    raw.execute_batch("COMMIT").unwrap();
-    pending_write.await.unwrap().unwrap();
-    assert_eq!(store.blogs().await.unwrap().len(), 3);
-}
-
 /// A planet carrying a blogger's post, crawled before the blogger: one post, owned by the
 /// blogger once their feed is read, with the planet noted as a second source.
-#[tokio::test]
-async fn cross_posts_are_stored_once_and_owned_by_their_author() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn cross_posts_are_stored_once_and_owned_by_their_author(backend: Backend) {
+    let store = backend.open().await;
     let planet = store
         .add_blog(NewBlog {
             homepage_url: "https://planet.example/".into(),
@@ -440,10 +401,8 @@ async fn cross_posts_are_stored_once_and_owned_by_their_author() {
 /// A feed whose entries are all other blogs' posts stores nothing, and its notes say so on
 /// every read (not only the first), beside the crawler's own notes; a read without them
 /// clears them, and a poll that read nothing keeps them.
-#[tokio::test]
-async fn skipped_entries_are_noted_in_the_feed_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn skipped_entries_are_noted_in_the_feed_state(backend: Backend) {
+    let store = backend.open().await;
     let a = store.add_blog(new_blog(1)).await.unwrap();
     let b = store.add_blog(new_blog(2)).await.unwrap();
     let copier = store.add_blog(new_blog(3)).await.unwrap();
@@ -516,10 +475,8 @@ async fn skipped_entries_are_noted_in_the_feed_state() {
     assert_eq!(store.counts().await.unwrap().posts, 4);
 }
 
-#[tokio::test]
-async fn a_confirmed_move_rewrites_the_feed_url_unless_taken() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn a_confirmed_move_rewrites_the_feed_url_unless_taken(backend: Backend) {
+    let store = backend.open().await;
     let a = store.add_blog(new_blog(1)).await.unwrap();
     let b = store.add_blog(new_blog(2)).await.unwrap();
     let mut moved = polled(a.id, vec![]);
@@ -547,10 +504,8 @@ async fn a_confirmed_move_rewrites_the_feed_url_unless_taken() {
     );
 }
 
-#[tokio::test]
-async fn backfill_can_be_left_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn backfill_can_be_left_out(backend: Backend) {
+    let store = backend.open().await;
     let a = store.add_blog(new_blog(1)).await.unwrap();
     let mut old = post("old", "x", 24 * 400, &[]);
     old.backfill = true;
@@ -575,10 +530,8 @@ async fn backfill_can_be_left_out() {
     assert_eq!(live, ["new"]);
 }
 
-#[tokio::test]
-async fn hub_stats_count_distinct_posts_per_tag_and_blog_and_links_join_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn hub_stats_count_distinct_posts_per_tag_and_blog_and_links_join_up(backend: Backend) {
+    let store = backend.open().await;
     let a = store.add_blog(new_blog(1)).await.unwrap();
     let b = store.add_blog(new_blog(2)).await.unwrap();
     let mut pending = new_blog(3);
@@ -657,47 +610,10 @@ async fn hub_stats_count_distinct_posts_per_tag_and_blog_and_links_join_up() {
     assert_eq!(r.tags, ["rust"]);
 }
 
-/// The conversations' queries are driven by the links: they never scan the posts (the
-/// per-tag query did, and took seconds at a million posts), and find each post by URL, id
-/// and tag through indexes.
-#[tokio::test]
-async fn tagged_replies_go_from_links_to_posts_through_indexes() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    let conn = Connection::open(store.path()).unwrap();
-    let plan = |sql: &str| -> Vec<String> {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let ids = rusqlite::params_from_iter(vec![1; stmt.parameter_count()]);
-        stmt.query_map(ids, |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    };
-    assert_eq!(
-        plan(crate::hubs::REPLY_LINKS_SQL),
-        ["SCAN l", "SEARCH q USING COVERING INDEX posts_url (url=?)"]
-    );
-    let post = plan(crate::hubs::REPLY_POST_SQL);
-    assert!(
-        post[0].starts_with("SEARCH p USING INTEGER PRIMARY KEY"),
-        "{post:#?}"
-    );
-    assert!(
-        post.iter()
-            .any(|d| d.starts_with("SEARCH pt USING COVERING INDEX")),
-        "{post:#?}"
-    );
-    let by_id = plan(crate::hubs::REPLY_REF_SQL);
-    assert_eq!(by_id.len(), 1, "{by_id:#?}");
-    assert!(by_id[0].starts_with("SEARCH posts USING INTEGER PRIMARY KEY"));
-}
-
 /// Exchanges carry the tags of both posts, only between blogs, newest first; each tag
 /// keeps its newest `per_tag`, and a post of a pending blog is only there when asked.
-#[tokio::test]
-async fn tagged_replies_keep_each_tags_newest_exchanges() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn tagged_replies_keep_each_tags_newest_exchanges(backend: Backend) {
+    let store = backend.open().await;
     let a = store.add_blog(new_blog(1)).await.unwrap();
     let b = store.add_blog(new_blog(2)).await.unwrap();
     let mut pending = new_blog(3);
@@ -777,84 +693,9 @@ async fn tagged_replies_keep_each_tags_newest_exchanges() {
     );
 }
 
-/// The one-pass aggregates equal the four SQL aggregates on a varied store: many blogs,
-/// overlapping tags, duplicate sources, pending blogs, dates across every window.
-#[tokio::test]
-async fn hub_stats_in_one_pass_equal_the_sql_aggregates() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    let tags = ["rust", "go", "wasm", "db", "ops", "ml", "css"];
-    // A small deterministic generator (no dependency needed for a fixture).
-    let mut seed = 42u64;
-    let mut next = move |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
-    for b in 0..12 {
-        let mut blog = new_blog(b);
-        if b % 5 == 4 {
-            blog.status = BlogStatus::Pending;
-        }
-        let blog = store.add_blog(blog).await.unwrap();
-        let posts = (0..20)
-            .map(|i| {
-                let cats: Vec<&str> = (0..1 + next(4)).map(|_| tags[next(7) as usize]).collect();
-                let mut p = post(&format!("{b}-{i}"), "text", next(24 * 400) as i64, &cats);
-                // Links to earlier posts, some of them the blog's own, some to nowhere.
-                if next(3) == 0 {
-                    let to = format!("https://blog.example/{}-{}", next(12), next(25));
-                    p.content_html = format!(r#"<p><a href="{to}">that</a></p>"#);
-                }
-                // Some tags twice, by two sources.
-                if next(3) == 0 {
-                    p.tags.push(kith_model::NewTag {
-                        tag: cats[0].to_owned(),
-                        display: cats[0].to_uppercase(),
-                        source: kith_model::TagSource::Extracted,
-                        score: 0.5,
-                        reason: String::new(),
-                    });
-                }
-                p
-            })
-            .collect();
-        store.record_poll(polled(blog.id, posts)).await.unwrap();
-    }
-    let now = Utc::now();
-    for public_only in [true, false] {
-        let q = HubStatsQuery {
-            recent_since: now - Duration::days(28),
-            weeks_since: now - Duration::weeks(26),
-            rising_since: now - Duration::weeks(4),
-            public_only,
-            links: true,
-        };
-        let fast = store.hub_stats(q).await.unwrap();
-        let conn = Connection::open(dir.path().join("kith.sqlite3")).unwrap();
-        let reference = crate::hubs::reference::hub_stats_sql(&conn, &q).unwrap();
-        assert!(fast.co_tags.len() > 10 && fast.weeks.len() > 10 && fast.cells.len() > 30);
-        assert_eq!(fast.tags, reference.tags);
-        assert_eq!(fast.cells, reference.cells);
-        assert_eq!(fast.weeks, reference.weeks);
-        assert_eq!(fast.co_tags, reference.co_tags);
-        assert_eq!(fast.blog_posts, reference.blog_posts);
-        assert!(fast.blog_links.len() > 5, "{:?}", fast.blog_links);
-        assert_eq!(fast.blog_links, reference.blog_links);
-        // The conversations' pass counts the same links (what `kith serve` reads).
-        for per_tag in [0, 3] {
-            let (_, links) = store.replies_and_links(public_only, per_tag).await.unwrap();
-            assert_eq!(links, fast.blog_links, "per_tag {per_tag}");
-        }
-    }
-}
-
 /// robots.txt decisions: one row per origin, replaced whole, read back as stored.
-#[tokio::test]
-async fn robots_decisions_are_kept_per_origin() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn robots_decisions_are_kept_per_origin(backend: Backend) {
+    let store = backend.open().await;
     assert_eq!(store.robots("https://a.example").await.unwrap(), None);
     let now = chrono::DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z")
         .unwrap()
@@ -890,10 +731,8 @@ async fn robots_decisions_are_kept_per_origin() {
 
 /// The saved document frequencies: none at first, replaced whole, read back as saved; the
 /// last post id follows what is stored.
-#[tokio::test]
-async fn document_frequencies_are_saved_whole_with_their_last_post() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+async fn document_frequencies_are_saved_whole_with_their_last_post(backend: Backend) {
+    let store = backend.open().await;
     assert_eq!(store.stored_df().await.unwrap(), None);
     assert_eq!(store.last_post_id().await.unwrap(), None);
     let now = chrono::DateTime::parse_from_rfc3339("2026-12-05T10:00:00Z")
@@ -927,10 +766,8 @@ async fn document_frequencies_are_saved_whole_with_their_last_post() {
     assert_eq!(store.stored_df().await.unwrap(), Some(full));
 }
 
-#[tokio::test]
-async fn the_store_epoch_moves_when_visibility_changes_outside_change_marks() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = open(&dir).await;
+async fn the_store_epoch_moves_when_visibility_changes_outside_change_marks(backend: Backend) {
+    let s = backend.open().await;
     let start = s.store_epoch().await.unwrap();
     assert_eq!(start.store_id.len(), 32, "{start:?}");
     assert_eq!(StoreEpoch::decode(&start.encode()), Some(start.clone()));
@@ -959,11 +796,11 @@ async fn the_store_epoch_moves_when_visibility_changes_outside_change_marks() {
     assert!(e2.epoch > e1.epoch, "{e2:?} after a removal");
 
     drop(s);
-    let s = open(&dir).await;
+    let s = backend.open().await;
     assert_eq!(s.store_epoch().await.unwrap(), e2, "kept across a reopen");
-    let other = tempfile::tempdir().unwrap();
+    let other = backend.other().await;
     assert_ne!(
-        open(&other).await.store_epoch().await.unwrap().store_id,
+        other.open().await.store_epoch().await.unwrap().store_id,
         e2.store_id,
         "every store has its own id"
     );
@@ -971,10 +808,8 @@ async fn the_store_epoch_moves_when_visibility_changes_outside_change_marks() {
     assert_eq!(StoreEpoch::decode(":3"), None);
 }
 
-#[tokio::test]
-async fn polls_stored_together_are_each_atomic() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = open(&dir).await;
+async fn polls_stored_together_are_each_atomic(backend: Backend) {
+    let s = backend.open().await;
     let a = s.add_blog(new_blog(1)).await.unwrap().id;
     let b = s.add_blog(new_blog(2)).await.unwrap().id;
     let gone = s.add_blog(new_blog(3)).await.unwrap().id;
@@ -1005,3 +840,348 @@ async fn polls_stored_together_are_each_atomic() {
         .unwrap();
     assert_eq!(again[0].as_ref().unwrap().unchanged, 1);
 }
+
+// --- re-tagging ---
+
+fn rtag(name: &str, display: &str, source: TagSource, score: f64) -> NewTag {
+    NewTag {
+        tag: name.into(),
+        display: display.into(),
+        source,
+        score,
+        reason: format!("because {name}"),
+    }
+}
+
+fn rpost(guid: &str, cats: &[&str], tags: Vec<NewTag>) -> NewPost {
+    let title = format!("Post {guid}");
+    let text = format!("text of {guid}");
+    NewPost {
+        guid: guid.into(),
+        url: Some(format!("https://a.example/{guid}")),
+        content_hash: content_hash(&title, &text),
+        title,
+        author: None,
+        published: Utc::now(),
+        updated: None,
+        content_html: format!("<p>{text}</p>"),
+        text,
+        language: Some("eng".into()),
+        categories: cats.iter().map(|c| (*c).to_owned()).collect(),
+        backfill: false,
+        tags,
+    }
+}
+
+async fn store_with(backend: &Backend, posts: Vec<NewPost>) -> (DynStore, BlogId) {
+    let store = backend.open().await;
+    let blog = store
+        .add_blog(NewBlog {
+            homepage_url: "https://a.example/".into(),
+            feed_url: "https://a.example/feed.xml".into(),
+            title: "A".into(),
+            status: BlogStatus::Verified,
+            verification_token: "t".into(),
+        })
+        .await
+        .unwrap();
+    store
+        .record_poll(PollResult {
+            blog_id: blog.id,
+            state: FeedState::default(),
+            title: None,
+            status: None,
+            feed_url: None,
+            posts,
+        })
+        .await
+        .unwrap();
+    (store, blog.id)
+}
+
+/// Where the post stands in the store's change order. On PostgreSQL the feed hands a post
+/// out once every older transaction on the server has ended (other tests' included), so
+/// this waits for it a little.
+async fn change_mark(store: &DynStore, id: PostId) -> ChangeMark {
+    for _ in 0..200 {
+        let all = store.posts_changed_since(None, 1000).await.unwrap();
+        if let Some(c) = all.iter().find(|c| c.post.id == id) {
+            return c.mark;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("post {id} never reached the change feed")
+}
+
+fn progress(last: PostId, done: bool) -> RetagProgress {
+    RetagProgress {
+        fingerprint: "f1".into(),
+        last_post: last,
+        done,
+    }
+}
+
+async fn categories_are_kept_in_feed_order_and_replaced_on_edit(backend: Backend) {
+    let (store, blog) = store_with(&backend, vec![rpost("1", &["Zeta", "Alpha"], vec![])]).await;
+    let stored = store.posts_after(None, 10).await.unwrap();
+    let id = stored[0].id;
+    let cats = store.post_categories(vec![id]).await.unwrap();
+    assert_eq!(cats[&id], vec!["Zeta".to_owned(), "Alpha".to_owned()]);
+
+    let mut edited = rpost("1", &["Beta"], vec![]);
+    edited.text = "new text".into();
+    edited.content_hash = content_hash(&edited.title, &edited.text);
+    store
+        .record_poll(PollResult {
+            blog_id: blog,
+            state: FeedState::default(),
+            title: None,
+            status: None,
+            feed_url: None,
+            posts: vec![edited],
+        })
+        .await
+        .unwrap();
+    let cats = store.post_categories(vec![id]).await.unwrap();
+    assert_eq!(cats[&id], vec!["Beta".to_owned()]);
+}
+
+async fn a_batch_replaces_tags_and_bumps_only_changed_posts(backend: Backend) {
+    let keep = vec![rtag("rust", "Rust", TagSource::Author, 1.0)];
+    let (store, _) = store_with(
+        &backend,
+        vec![
+            rpost("1", &["Rust"], keep.clone()),
+            rpost("2", &[], vec![rtag("go", "Go", TagSource::Extracted, 0.5)]),
+            rpost(
+                "3",
+                &[],
+                vec![rtag("sql", "SQL", TagSource::Extracted, 0.5)],
+            ),
+        ],
+    )
+    .await;
+    let posts = store.posts_after(None, 10).await.unwrap();
+    let mut before = Vec::new();
+    for p in &posts {
+        before.push(change_mark(&store, p.id).await);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let batch: Vec<RetagPost> = vec![
+        // Same tags: nothing to do.
+        RetagPost {
+            post: posts[0].id,
+            content_hash: content_hash(&posts[0].title, &posts[0].text),
+            tags: keep,
+        },
+        // A tag swapped for another: changed.
+        RetagPost {
+            post: posts[1].id,
+            content_hash: content_hash(&posts[1].title, &posts[1].text),
+            tags: vec![
+                rtag("golang", "Golang", TagSource::Rule, 0.9),
+                rtag("golang", "Golang", TagSource::Rule, 0.9),
+            ],
+        },
+        // Only the score moved: rewritten, not changed.
+        RetagPost {
+            post: posts[2].id,
+            content_hash: content_hash(&posts[2].title, &posts[2].text),
+            tags: vec![rtag("sql", "SQL", TagSource::Extracted, 0.7)],
+        },
+    ];
+    let totals = store
+        .replace_post_tags_batch(batch, progress(posts[2].id, false))
+        .await
+        .unwrap();
+    assert_eq!(
+        totals,
+        RetagStats {
+            checked: 3,
+            changed: 1,
+            rewritten: 2,
+            skipped: 0,
+            tags_added: 1,
+            tags_removed: 1,
+        }
+    );
+    let mut after = Vec::new();
+    for p in &posts {
+        after.push(change_mark(&store, p.id).await);
+    }
+    assert_eq!(after[0], before[0]);
+    assert!(after[1] > before[1], "{after:?} vs {before:?}");
+    assert_eq!(after[2], before[2]);
+    let now = store.posts_after(None, 10).await.unwrap();
+    assert_eq!(now[1].tags.len(), 1);
+    assert_eq!(now[1].tags[0].tag, "golang");
+    assert_eq!(now[1].tags[0].source, TagSource::Rule);
+    assert!((now[2].tags[0].score - 0.7).abs() < 1e-12);
+
+    let cp = store.retag_checkpoint().await.unwrap().unwrap();
+    assert_eq!(cp.last_post, posts[2].id);
+    assert_eq!(cp.fingerprint, "f1");
+    assert_eq!(cp.totals, totals);
+}
+
+async fn checkpoint_totals_accumulate_reset_under_other_rules_and_end_when_done(backend: Backend) {
+    let (store, _) = store_with(
+        &backend,
+        vec![rpost("1", &[], vec![]), rpost("2", &[], vec![])],
+    )
+    .await;
+    let posts = store.posts_after(None, 10).await.unwrap();
+    let one = |i: usize| RetagPost {
+        post: posts[i].id,
+        content_hash: content_hash(&posts[i].title, &posts[i].text),
+        tags: vec![rtag("x", "x", TagSource::Extracted, 0.5)],
+    };
+    store
+        .replace_post_tags_batch(vec![one(0)], progress(posts[0].id, false))
+        .await
+        .unwrap();
+    let t = store
+        .replace_post_tags_batch(vec![one(1)], progress(posts[1].id, false))
+        .await
+        .unwrap();
+    assert_eq!((t.checked, t.changed), (2, 2));
+    // Other rules: the old run's totals are not carried over.
+    let other = RetagProgress {
+        fingerprint: "f2".into(),
+        ..progress(posts[1].id, false)
+    };
+    let t = store
+        .replace_post_tags_batch(vec![one(1)], other)
+        .await
+        .unwrap();
+    assert_eq!((t.checked, t.changed), (1, 0));
+    assert_eq!(
+        store.retag_checkpoint().await.unwrap().unwrap().fingerprint,
+        "f2"
+    );
+    store
+        .replace_post_tags_batch(vec![], progress(posts[1].id, true))
+        .await
+        .unwrap();
+    assert!(store.retag_checkpoint().await.unwrap().is_none());
+    store
+        .replace_post_tags_batch(vec![], progress(posts[1].id, false))
+        .await
+        .unwrap();
+    store.clear_retag_checkpoint().await.unwrap();
+    assert!(store.retag_checkpoint().await.unwrap().is_none());
+}
+
+async fn a_post_edited_since_it_was_read_is_skipped(backend: Backend) {
+    let (store, _) = store_with(
+        &backend,
+        vec![rpost(
+            "1",
+            &[],
+            vec![rtag("a", "a", TagSource::Extracted, 0.5)],
+        )],
+    )
+    .await;
+    let posts = store.posts_after(None, 10).await.unwrap();
+    let t = store
+        .replace_post_tags_batch(
+            vec![
+                RetagPost {
+                    post: posts[0].id,
+                    content_hash: "stale".into(),
+                    tags: vec![],
+                },
+                RetagPost {
+                    post: PostId(9999),
+                    content_hash: "gone".into(),
+                    tags: vec![],
+                },
+            ],
+            progress(posts[0].id, true),
+        )
+        .await
+        .unwrap();
+    assert_eq!((t.checked, t.skipped, t.rewritten), (2, 2, 0));
+    let now = store.posts_after(None, 10).await.unwrap();
+    assert_eq!(
+        now[0].tags.len(),
+        1,
+        "tags of an edited post are left alone"
+    );
+}
+
+async fn a_tag_shows_its_most_common_surface_form(backend: Backend) {
+    let t = |d: &str| vec![rtag("postgresql", d, TagSource::Author, 1.0)];
+    let (store, _) = store_with(
+        &backend,
+        vec![
+            rpost("1", &[], t("postgresql")),
+            rpost("2", &[], t("PostgreSQL")),
+            rpost("3", &[], t("PostgreSQL")),
+            rpost("4", &[], vec![rtag("go", "Go", TagSource::Author, 1.0)]),
+        ],
+    )
+    .await;
+    assert_eq!(
+        store.tag_display("postgresql").await.unwrap().as_deref(),
+        Some("PostgreSQL"),
+        "the form two posts use beats the first one seen"
+    );
+    let all = store
+        .tag_displays(vec!["go".into(), "postgresql".into(), "nope".into()])
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all["go"], "Go");
+    assert_eq!(store.tag_display("nope").await.unwrap(), None);
+}
+
+/// Every test above, on each backend: a fresh SQLite file, and a fresh PostgreSQL database
+/// when `KITH_TEST_POSTGRES` names a server (see [`crate::testing`]).
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::sqlite()).await
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(b) = super::Backend::postgres(stringify!($name)).await {
+                        super::$name(b).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    the_same_feed_under_another_spelling_is_a_duplicate,
+    polls_insert_update_and_skip_posts_with_their_tags,
+    posts_of_unverified_blogs_are_not_public,
+    keyset_pages_walk_every_post_once,
+    due_blogs_skip_paused_and_future_ones,
+    removing_a_blog_removes_its_posts,
+    committed_posts_survive_a_reopen,
+    cross_posts_are_stored_once_and_owned_by_their_author,
+    skipped_entries_are_noted_in_the_feed_state,
+    a_confirmed_move_rewrites_the_feed_url_unless_taken,
+    backfill_can_be_left_out,
+    hub_stats_count_distinct_posts_per_tag_and_blog_and_links_join_up,
+    tagged_replies_keep_each_tags_newest_exchanges,
+    robots_decisions_are_kept_per_origin,
+    document_frequencies_are_saved_whole_with_their_last_post,
+    the_store_epoch_moves_when_visibility_changes_outside_change_marks,
+    polls_stored_together_are_each_atomic,
+    categories_are_kept_in_feed_order_and_replaced_on_edit,
+    a_batch_replaces_tags_and_bumps_only_changed_posts,
+    checkpoint_totals_accumulate_reset_under_other_rules_and_end_when_done,
+    a_post_edited_since_it_was_read_is_skipped,
+    a_tag_shows_its_most_common_surface_form,
+);

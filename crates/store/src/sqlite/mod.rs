@@ -1,11 +1,21 @@
 //! The embedded SQLite backend.
 
-use crate::{Counts, Error, IngestStats, PollResult, PostQuery, Result, Store, migrate};
+pub(crate) mod hubs;
+mod index_feed;
+pub mod migrate;
+mod retag;
+#[cfg(test)]
+mod tests;
+
+use crate::ingest::{
+    CrossPost, Outcome, author_tags, is_authors_copy, notes_text, skipped_note, tally,
+};
+use crate::{Counts, Error, IngestStats, PollResult, PostQuery, Result, Store};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use kith_model::{
-    Blog, BlogId, BlogStatus, FeedState, NewBlog, NewPost, NewTag, Post, PostId, PostTag,
-    Subscription, SubscriptionState, TagSource, identity_key, normalize_tag, normalize_url,
+    Blog, BlogId, BlogStatus, FeedState, NewBlog, NewPost, Post, PostId, PostTag, Subscription,
+    SubscriptionState, TagSource, identity_key, normalize_url,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use std::collections::{BTreeMap, HashMap};
@@ -203,7 +213,7 @@ fn get_opt_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<U
     s.map(|s| parse_time(idx, &s)).transpose()
 }
 
-const BLOG_COLUMNS: &str =
+pub(crate) const BLOG_COLUMNS: &str =
     "b.id, b.homepage_url, b.feed_url, b.title, b.status, b.verification_token, b.added_at,
      f.etag, f.last_modified, f.next_check_at, f.consecutive_errors, f.last_status, f.last_error,
      f.last_checked_at, f.last_success_at, f.interval_secs, f.redirect_to, f.redirect_count,
@@ -262,7 +272,7 @@ fn select_blogs(
         .map_err(Error::backend("reading blogs"))
 }
 
-const SUB_COLUMNS: &str =
+pub(crate) const SUB_COLUMNS: &str =
     "blog_id, hub, topic, secret, state, requested_at, lease_expires_at, last_error";
 
 fn sub_from_row(row: &Row<'_>) -> rusqlite::Result<Subscription> {
@@ -394,11 +404,6 @@ fn note_cross_post(tx: &Connection, blog: BlogId, post: &NewPost) -> Result<Cros
     let Some((post_id, owner, owner_guid, owner_home)) = existing else {
         return Ok(CrossPost::No);
     };
-    let host = |u: &str| {
-        url::Url::parse(u)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-    };
     let this_home: Option<String> = tx
         .query_row(
             "SELECT homepage_url FROM blogs WHERE id = ?1",
@@ -407,10 +412,7 @@ fn note_cross_post(tx: &Connection, blog: BlogId, post: &NewPost) -> Result<Cros
         )
         .optional()
         .map_err(Error::backend(ctx))?;
-    let post_host = host(url);
-    let we_are_the_author = post_host.is_some()
-        && this_home.as_deref().and_then(host) == post_host
-        && host(&owner_home) != post_host;
+    let we_are_the_author = is_authors_copy(url, this_home.as_deref(), &owner_home);
     let (source_blog, source_guid) = if we_are_the_author {
         // The aggregator saw it first: the post moves to its author, and the aggregator
         // becomes a source.
@@ -433,16 +435,6 @@ fn note_cross_post(tx: &Connection, blog: BlogId, post: &NewPost) -> Result<Cros
     } else {
         CrossPost::Noted(owner)
     })
-}
-
-/// What [`note_cross_post`] found.
-enum CrossPost {
-    /// Not stored under another blog.
-    No,
-    /// Stored under its author (that blog); this feed is noted as another source.
-    Noted(i64),
-    /// Stored under an aggregator; it now belongs to this blog (its author).
-    Adopted(i64),
 }
 
 /// One poll's outcome, its crawl state and its posts, inside the caller's transaction.
@@ -503,21 +495,11 @@ fn record_poll_in(tx: &Connection, poll: &PollResult, now: &str) -> Result<Inges
     // Entries left to another blog's post, by that blog: said in the notes.
     let mut skipped: BTreeMap<i64, usize> = BTreeMap::new();
     for post in &poll.posts {
-        match upsert_post(tx, poll.blog_id, post, now)? {
-            Outcome::New => stats.new += 1,
-            Outcome::Updated => stats.updated += 1,
-            Outcome::Unchanged => stats.unchanged += 1,
-            Outcome::KnownCrossPost(owner) => {
-                stats.unchanged += 1;
-                *skipped.entry(owner).or_default() += 1;
-            }
-            Outcome::CrossPosted(owner) => {
-                stats.cross_posted += 1;
-                if let Some(owner) = owner {
-                    *skipped.entry(owner).or_default() += 1;
-                }
-            }
-        }
+        tally(
+            upsert_post(tx, poll.blog_id, post, now)?,
+            &mut stats,
+            &mut skipped,
+        );
     }
     // A poll that read the feed says what it left out (a 304 or an error read
     // nothing, and keeps the notes it was given).
@@ -614,78 +596,17 @@ fn upsert_post(tx: &Connection, blog: BlogId, post: &NewPost, now: &str) -> Resu
             (tx.last_insert_rowid(), Outcome::New)
         }
     };
-    crate::hubs::store_links(tx, id, &post.content_html, post.url.as_deref())?;
-    let decided: Vec<NewTag> = if post.tags.is_empty() {
-        post.categories
-            .iter()
-            .filter_map(|raw| {
-                Some(NewTag {
-                    tag: normalize_tag(raw)?,
-                    display: raw.trim().to_owned(),
-                    source: TagSource::Author,
-                    score: 1.0,
-                    reason: format!("feed category {:?}", raw.trim()),
-                })
-            })
-            .collect()
-    } else {
-        post.tags.clone()
-    };
-    for t in &decided {
+    hubs::store_links(tx, id, &post.content_html, post.url.as_deref())?;
+    for t in author_tags(post).iter() {
         // With the surface form, for the tag's most common display (see `retag`).
-        crate::retag::insert_post_tag(tx, id, t)?;
+        retag::insert_post_tag(tx, id, t)?;
     }
-    crate::retag::save_categories(tx, id, &post.categories)?;
+    retag::save_categories(tx, id, &post.categories)?;
     Ok(if adopted {
         Outcome::CrossPosted(None)
     } else {
         outcome
     })
-}
-
-enum Outcome {
-    New,
-    Updated,
-    Unchanged,
-    /// Newly noted as another feed's copy of a stored post; `Some(owner)` when the post
-    /// stays another blog's (this entry is skipped), `None` when it became this blog's.
-    CrossPosted(Option<i64>),
-    /// Already noted as a copy of the post of blog `owner`: skipped again.
-    KnownCrossPost(i64),
-}
-
-/// The notes column: one note per line, NULL for none.
-fn notes_text(notes: &[String]) -> Option<String> {
-    let lines: Vec<String> = notes
-        .iter()
-        .map(|n| n.replace(['\n', '\r'], " "))
-        .filter(|n| !n.trim().is_empty())
-        .collect();
-    (!lines.is_empty()).then(|| lines.join("\n"))
-}
-
-/// "12 entries skipped: they are already stored as blog #7's posts".
-fn skipped_note(by_owner: &BTreeMap<i64, usize>) -> String {
-    let total: usize = by_owner.values().sum();
-    let entries = if total == 1 { "entry" } else { "entries" };
-    let whose = match by_owner.iter().collect::<Vec<_>>().as_slice() {
-        [(owner, _)] => format!(
-            "blog #{owner}'s {}",
-            if total == 1 { "post" } else { "posts" }
-        ),
-        many => {
-            let parts: Vec<String> = many
-                .iter()
-                .map(|(owner, n)| format!("blog #{owner} ({n})"))
-                .collect();
-            format!("posts of {}", parts.join(", "))
-        }
-    };
-    format!(
-        "{total} {entries} skipped: {} already stored as {whose} (the same guid or address), \
-         which this feed may not overwrite",
-        if total == 1 { "it is" } else { "they are" }
-    )
 }
 
 /// Rewrites a blog's feed URL after the feed moved for good, unless another registered
@@ -1157,8 +1078,7 @@ impl Store for SqliteStore {
     // --- hubs and communities ---
 
     async fn hub_stats(&self, query: crate::HubStatsQuery) -> Result<crate::HubStats> {
-        self.read(move |conn| crate::hubs::hub_stats(conn, &query))
-            .await
+        self.read(move |conn| hubs::hub_stats(conn, &query)).await
     }
 
     async fn tagged_replies(
@@ -1166,7 +1086,7 @@ impl Store for SqliteStore {
         public_only: bool,
         per_tag: usize,
     ) -> Result<Vec<crate::TaggedReply>> {
-        self.read(move |conn| crate::hubs::tagged_replies(conn, public_only, per_tag, false))
+        self.read(move |conn| hubs::tagged_replies(conn, public_only, per_tag, false))
             .await
             .map(|(replies, _)| replies)
     }
@@ -1176,7 +1096,7 @@ impl Store for SqliteStore {
         public_only: bool,
         per_tag: usize,
     ) -> Result<(Vec<crate::TaggedReply>, Vec<crate::BlogLink>)> {
-        self.read(move |conn| crate::hubs::tagged_replies(conn, public_only, per_tag, true))
+        self.read(move |conn| hubs::tagged_replies(conn, public_only, per_tag, true))
             .await
     }
 
@@ -1186,7 +1106,7 @@ impl Store for SqliteStore {
         public_only: bool,
         limit: usize,
     ) -> Result<Vec<crate::Reply>> {
-        self.read(move |conn| crate::hubs::post_replies(conn, post, public_only, limit))
+        self.read(move |conn| hubs::post_replies(conn, post, public_only, limit))
             .await
     }
 
@@ -1197,7 +1117,7 @@ impl Store for SqliteStore {
         mark: Option<crate::ChangeMark>,
         limit: usize,
     ) -> Result<Vec<crate::ChangedPost>> {
-        self.read(move |c| crate::index_feed::posts_changed_since(c, mark, limit))
+        self.read(move |c| index_feed::posts_changed_since(c, mark, limit))
             .await
     }
 
@@ -1207,41 +1127,39 @@ impl Store for SqliteStore {
         after: Option<PostId>,
         limit: usize,
     ) -> Result<Vec<crate::ChangedPost>> {
-        self.read(move |c| crate::index_feed::blog_posts_for_index(c, blog, after, limit))
+        self.read(move |c| index_feed::blog_posts_for_index(c, blog, after, limit))
             .await
     }
 
     async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>> {
         let ids = ids.to_vec();
-        self.read(move |c| crate::index_feed::posts_by_ids(c, &ids))
-            .await
+        self.read(move |c| index_feed::posts_by_ids(c, &ids)).await
     }
 
     async fn latest_change_mark(&self) -> Result<Option<crate::ChangeMark>> {
-        self.read(crate::index_feed::latest_change_mark).await
+        self.read(index_feed::latest_change_mark).await
     }
 
     async fn post_counts_by_blog(&self) -> Result<Vec<crate::BlogPostCount>> {
-        self.read(crate::index_feed::post_counts_by_blog).await
+        self.read(index_feed::post_counts_by_blog).await
     }
 
     async fn store_epoch(&self) -> Result<crate::StoreEpoch> {
-        self.read(crate::index_feed::store_epoch).await
+        self.read(index_feed::store_epoch).await
     }
 
     // --- re-tagging and tag display forms (issue 4) ---
 
     async fn post_categories(&self, posts: Vec<PostId>) -> Result<HashMap<PostId, Vec<String>>> {
-        self.read(move |c| crate::retag::post_categories(c, &posts))
-            .await
+        self.read(move |c| retag::post_categories(c, &posts)).await
     }
 
     async fn retag_checkpoint(&self) -> Result<Option<crate::RetagCheckpoint>> {
-        self.read(crate::retag::checkpoint).await
+        self.read(retag::checkpoint).await
     }
 
     async fn clear_retag_checkpoint(&self) -> Result<()> {
-        self.write(|c| crate::retag::clear_checkpoint(c)).await
+        self.write(|c| retag::clear_checkpoint(c)).await
     }
 
     async fn replace_post_tags_batch(
@@ -1249,12 +1167,11 @@ impl Store for SqliteStore {
         posts: Vec<crate::RetagPost>,
         progress: crate::RetagProgress,
     ) -> Result<crate::RetagStats> {
-        self.write(move |c| crate::retag::replace_batch(c, &posts, &progress))
+        self.write(move |c| retag::replace_batch(c, &posts, &progress))
             .await
     }
 
     async fn tag_displays(&self, tags: Vec<String>) -> Result<HashMap<String, String>> {
-        self.read(move |c| crate::retag::tag_displays(c, &tags))
-            .await
+        self.read(move |c| retag::tag_displays(c, &tags)).await
     }
 }

@@ -18,37 +18,37 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "initial",
-        sql: include_str!("../migrations/0001_initial.sql"),
+        sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
     },
     Migration {
         version: 2,
         name: "retag",
-        sql: include_str!("../migrations/0002_retag.sql"),
+        sql: include_str!("../../migrations/sqlite/0002_retag.sql"),
     },
     Migration {
         version: 3,
         name: "hubs",
-        sql: include_str!("../migrations/0003_hubs.sql"),
+        sql: include_str!("../../migrations/sqlite/0003_hubs.sql"),
     },
     Migration {
         version: 4,
         name: "poll_notes",
-        sql: include_str!("../migrations/0004_poll_notes.sql"),
+        sql: include_str!("../../migrations/sqlite/0004_poll_notes.sql"),
     },
     Migration {
         version: 5,
         name: "robots",
-        sql: include_str!("../migrations/0005_robots.sql"),
+        sql: include_str!("../../migrations/sqlite/0005_robots.sql"),
     },
     Migration {
         version: 6,
         name: "df",
-        sql: include_str!("../migrations/0006_df.sql"),
+        sql: include_str!("../../migrations/sqlite/0006_df.sql"),
     },
     Migration {
         version: 7,
         name: "store_epoch",
-        sql: include_str!("../migrations/0007_store_epoch.sql"),
+        sql: include_str!("../../migrations/sqlite/0007_store_epoch.sql"),
     },
 ];
 
