@@ -99,6 +99,7 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> tokio::proces
         .current_dir(dir)
         .env_remove("KITH_DATA")
         .env_remove("KITH_LISTEN")
+        .env_remove("KITH_STORE_URL")
         .env("RUST_LOG", "warn")
         .env("NO_COLOR", "1")
         .kill_on_drop(true);

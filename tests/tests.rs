@@ -16,6 +16,7 @@ mod hub_aliases;
 mod kin;
 mod pages;
 mod post_page;
+mod postgres;
 mod register_web;
 mod reload;
 mod retag;

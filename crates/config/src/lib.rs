@@ -24,7 +24,7 @@ pub mod service;
 pub use error::{Error, Result};
 pub use rules::{MatchScope, TagRules};
 pub use service::{
-    CommunitiesConfig, Config, CrawlConfig, RegistrationConfig, WebConfig, defaults,
+    CommunitiesConfig, Config, CrawlConfig, RegistrationConfig, StoreConfig, WebConfig, defaults,
 };
 
 #[cfg(test)]
@@ -71,6 +71,8 @@ mod examples {
             "require_verification",
             "websub",
             "websub_lease_secs",
+            "url",
+            "pool_size",
         ] {
             assert!(
                 text.contains(&format!("{key} =")),

@@ -46,6 +46,27 @@ pub struct Config {
     pub crawl: CrawlConfig,
     pub registration: RegistrationConfig,
     pub communities: CommunitiesConfig,
+    pub store: StoreConfig,
+}
+
+/// Where the store lives (`[store]`): absent, SQLite in `data_dir`; with a `url`, the
+/// PostgreSQL database several Kith processes (crawl workers, web nodes) share.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/db`. `KITH_STORE_URL` overrides it.
+    pub url: Option<String>,
+    /// Connections a process keeps to PostgreSQL at most.
+    pub pool_size: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            pool_size: 16,
+        }
+    }
 }
 
 /// How hubs' members, related hubs and communities are computed (`[communities]`). The
@@ -173,6 +194,7 @@ impl Default for Config {
             crawl: CrawlConfig::default(),
             registration: RegistrationConfig::default(),
             communities: CommunitiesConfig::default(),
+            store: StoreConfig::default(),
         }
     }
 }
@@ -260,10 +282,22 @@ impl Config {
         })
     }
 
-    /// Applies `KITH_DATA` and `KITH_LISTEN`; `lookup` reads a variable (tests pass their own).
+    /// Applies `KITH_DATA`, `KITH_LISTEN` and `KITH_STORE_URL`; `lookup` reads a variable
+    /// (tests pass their own).
     pub fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(dir) = lookup("KITH_DATA").filter(|s| !s.is_empty()) {
             self.data_dir = PathBuf::from(dir);
+        }
+        if let Some(url) = lookup("KITH_STORE_URL").filter(|s| !s.is_empty()) {
+            if !is_postgres_url(&url) {
+                return Err(Error::Env {
+                    var: "KITH_STORE_URL",
+                    value: url,
+                    reason: "expected a PostgreSQL URL such as postgres://kith@127.0.0.1:5432/kith"
+                        .into(),
+                });
+            }
+            self.store.url = Some(url);
         }
         if let Some(listen) = lookup("KITH_LISTEN").filter(|s| !s.is_empty()) {
             self.web.listen = listen.parse().map_err(|e| Error::Env {
@@ -384,6 +418,17 @@ impl Config {
         if c.sweep_every_secs == 0 {
             return bad("crawl.sweep_every_secs", "must be at least 1".into());
         }
+        if let Some(url) = &self.store.url
+            && !is_postgres_url(url)
+        {
+            return bad(
+                "store.url",
+                "must be a PostgreSQL URL such as postgres://kith@127.0.0.1:5432/kith".into(),
+            );
+        }
+        if self.store.pool_size == 0 {
+            return bad("store.pool_size", "must be at least 1".into());
+        }
         if let Some(public) = &self.web.public_url {
             match url::Url::parse(public) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
@@ -412,10 +457,16 @@ impl Config {
         url
     }
 
-    /// The SQLite database file inside the data directory.
+    /// The SQLite database file inside the data directory (used unless `store.url` is set).
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("kith.sqlite3")
     }
+}
+
+/// `postgres://` or `postgresql://` with a host (what [`StoreConfig::url`] accepts).
+fn is_postgres_url(s: &str) -> bool {
+    url::Url::parse(s)
+        .is_ok_and(|u| matches!(u.scheme(), "postgres" | "postgresql") && u.host().is_some())
 }
 
 #[cfg(test)]
@@ -473,6 +524,8 @@ mod tests {
             ("[crawl]\nmax_body_bytes = 10", "crawl.max_body_bytes"),
             ("[web]\npublic_url = \"ftp://x\"", "web.public_url"),
             ("data_dir = \"\"", "data_dir"),
+            ("[store]\nurl = \"mysql://x/y\"", "store.url"),
+            ("[store]\npool_size = 0", "store.pool_size"),
         ] {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.contains(&format!("`{key}`")), "{text}: {err}");
@@ -495,6 +548,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("KITH_LISTEN"), "{err}");
+        c.apply_env(|v| (v == "KITH_STORE_URL").then(|| "postgres://k@db:5432/kith".into()))
+            .unwrap();
+        assert_eq!(c.store.url.as_deref(), Some("postgres://k@db:5432/kith"));
+        let err = c
+            .apply_env(|v| (v == "KITH_STORE_URL").then(|| "kith.sqlite3".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KITH_STORE_URL"), "{err}");
     }
 
     #[test]

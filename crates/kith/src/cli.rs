@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// polling feeds: a web node, while another process runs `kith crawl`.
     #[arg(long)]
     pub no_crawl: bool,
+    /// Address to listen on, overriding `web.listen` and `KITH_LISTEN` (port 0 picks a
+    /// free one; the address is printed).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

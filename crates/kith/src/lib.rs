@@ -43,7 +43,7 @@ use cli::{BlogsCommand, Cli, Command, CrawlArgs, ExportArgs, OpmlCommand};
 use kith_config::Config;
 use kith_crawl::Crawler;
 use kith_model::{Blog, BlogStatus, NewBlog, Post, normalize_url};
-use kith_store::{DynStore, SqliteStore};
+use kith_store::{DynStore, PostgresStore, SqliteStore};
 use serde::Serialize;
 use std::io::Write;
 use std::sync::Arc;
@@ -90,11 +90,7 @@ pub struct App {
 
 impl App {
     pub async fn open(config: Config) -> anyhow::Result<App> {
-        let path = config.database_path();
-        let store = SqliteStore::open(&path)
-            .await
-            .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
-        let store: DynStore = Arc::new(store);
+        let store = open_store(&config).await?;
         let mut crawler = Crawler::new(&config.crawl, &config.public_url())
             .context("cannot set up the HTTP client")?;
         crawler.remember_robots_in(Arc::new(StoreRobots(Arc::clone(&store))));
@@ -105,6 +101,33 @@ impl App {
             index: tokio::sync::OnceCell::new(),
             poll_feeds: true,
         })
+    }
+}
+
+/// The configured store: PostgreSQL when `store.url` (or `KITH_STORE_URL`) names one,
+/// else SQLite in the data directory.
+pub async fn open_store(config: &Config) -> anyhow::Result<DynStore> {
+    Ok(match &config.store.url {
+        Some(url) => Arc::new(
+            PostgresStore::open(url, config.store.pool_size)
+                .await
+                .context("cannot open the store")?,
+        ),
+        None => Arc::new(
+            SqliteStore::open(config.database_path())
+                .await
+                .with_context(|| {
+                    format!("cannot open the store in {}", config.data_dir.display())
+                })?,
+        ),
+    })
+}
+
+/// Where the store is, in words (for messages).
+pub fn store_location(config: &Config) -> String {
+    match &config.store.url {
+        Some(url) => kith_store::postgres::redact(url),
+        None => config.database_path().display().to_string(),
     }
 }
 
@@ -148,7 +171,11 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(args, shutdown).await,
         Command::Serve(args) => {
-            let mut app = App::open(load()?).await?;
+            let mut config = load()?;
+            if let Some(listen) = args.listen {
+                config.web.listen = listen;
+            }
+            let mut app = App::open(config).await?;
             app.poll_feeds = !args.no_crawl;
             cmd_serve(app, shutdown).await
         }
@@ -168,11 +195,13 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> anyhow::Result<()> {
 
 /// Serves the site and runs the crawler until `shutdown`; returns once in-flight requests
 /// and polls have finished.
-pub async fn cmd_serve(app: App, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn cmd_serve(mut app: App, shutdown: CancellationToken) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(app.config.web.listen)
         .await
         .with_context(|| format!("cannot listen on {}", app.config.web.listen))?;
     let addr = listener.local_addr()?;
+    // Port 0 picked a free port: links and WebSub callbacks use the one bound.
+    app.config.web.listen = addr;
     serve_on(app, listener, shutdown, |_| {
         eprintln!("Kith is serving http://{addr}/ (Ctrl-C to stop)");
     })

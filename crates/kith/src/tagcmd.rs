@@ -164,20 +164,18 @@ pub async fn cmd_tag(config: &Config, args: TagArgs) -> anyhow::Result<()> {
 /// Document frequencies of the posts already stored, when there is a store.
 async fn stored_df(config: &Config) -> anyhow::Result<DfTable> {
     match open_existing_store(config).await? {
-        Some(store) => crate::enrich::stored_df(&store).await,
+        Some(store) => crate::enrich::stored_df(store.as_ref()).await,
         None => Ok(DfTable::new()),
     }
 }
 
-/// The store, if one was ever created (commands that only read must not create one).
-async fn open_existing_store(config: &Config) -> anyhow::Result<Option<kith_store::SqliteStore>> {
-    if !config.database_path().exists() {
+/// The store, if one was ever created (commands that only read must not create a SQLite
+/// file; a PostgreSQL store is a server that exists by being configured).
+async fn open_existing_store(config: &Config) -> anyhow::Result<Option<kith_store::DynStore>> {
+    if config.store.url.is_none() && !config.database_path().exists() {
         return Ok(None);
     }
-    let store = kith_store::SqliteStore::open(config.database_path())
-        .await
-        .context("cannot open the store")?;
-    Ok(Some(store))
+    Ok(Some(crate::open_store(config).await?))
 }
 
 pub async fn cmd_rules(config: &Config, cmd: RulesCommand) -> anyhow::Result<()> {
@@ -303,12 +301,12 @@ async fn preview(
     let Some(store) = open_existing_store(config).await? else {
         return Err(BadInput(format!(
             "no store at {}: nothing to preview the rules on (crawl some blogs first)",
-            config.database_path().display()
+            crate::store_location(config)
         ))
         .into());
     };
-    let df = crate::enrich::stored_df(&store).await?;
-    let store: &dyn kith_store::Store = &store;
+    let df = crate::enrich::stored_df(store.as_ref()).await?;
+    let store: &dyn kith_store::Store = store.as_ref();
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let (mut posts, mut posts_changed) = (0, 0);
     let mut after = None;

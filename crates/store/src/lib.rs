@@ -4,21 +4,27 @@
 //! posts) and registrations ([`NewBlog`]); produces blogs and posts for every reader (web,
 //! export, later the index and hubs).
 //!
-//! Callers see the [`Store`] trait, whose types come from `kith-model` and this crate only:
-//! no SQLite in them, so a PostgreSQL backend can sit behind the same trait for scale-out.
-//! The embedded default is [`SqliteStore`]:
-//! - one thread owns the only write connection; writes are queued to it over a bounded
-//!   channel, so there is never a writer-writer lock fight;
-//! - WAL mode: readers use their own connections (a small pool, on the blocking thread
-//!   pool) and never wait for the writer;
-//! - migrations are numbered SQL files under `migrations/`, embedded in the binary and
-//!   applied in order at open, each in its own transaction, tracked in `schema_migrations`.
+//! Callers see the [`Store`] trait, whose types come from `kith-model` and this crate only,
+//! and one of two backends behind it:
+//! - [`SqliteStore`], the embedded default: one thread owns the only write connection
+//!   (writes are queued to it, so there is never a writer-writer lock fight); WAL mode, so
+//!   readers on their own pooled connections never wait for the writer.
+//! - [`PostgresStore`], for a hub spread over several machines: pooled connections, write
+//!   transactions from many processes at once, a change feed in commit order.
+//!
+//! Both apply numbered SQL migrations embedded in the binary (`migrations/sqlite/`,
+//! `migrations/postgres/`), each in its own transaction, tracked in `schema_migrations`,
+//! and refuse a database newer than the binary. One conformance suite (`src/tests.rs`)
+//! runs every test of the contract on both.
 //!
 //! ## Layout
 //! - [`error`] — [`Error`] and [`Result`].
-//! - [`migrate`] — the embedded migrations and how they are applied.
-//! - [`sqlite`] — [`SqliteStore`].
-//! - [`retag`] — re-tagging stored posts in checkpointed batches; tags' surface forms.
+//! - [`sqlite`] and [`postgres`] — the backends, side by side, each with its migrations,
+//!   its queries for hubs, the index feed and re-tagging, and its own tests.
+//! - [`hubs`], [`index_feed`], [`retag`] — the contract's vocabulary and the passes both
+//!   backends share (the one-pass hub aggregates, choosing conversations, a re-tag's plan).
+//! - `ingest` — what storing a poll decides whatever the backend (notes, outcomes).
+//! - [`testing`] — throwaway PostgreSQL databases for tests (`KITH_TEST_POSTGRES`).
 
 pub mod error;
 pub mod hubs;
