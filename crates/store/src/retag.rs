@@ -1,7 +1,7 @@
 //! Re-tagging stored posts (`kith retag`) and the surface forms tags are shown in.
 //!
 //! The types here are the [`Store`](crate::Store) trait's vocabulary for re-tagging, and
-//! [`plan_retag`] decides what a re-tag does to one post; each backend reads and writes
+//! `plan_retag` decides what a re-tag does to one post; each backend reads and writes
 //! the rows (`sqlite::retag`, `postgres`).
 //!
 //! A re-tag replaces a post's tags in batches, one write transaction per batch, and

@@ -18,7 +18,7 @@
 //!   never wait on each other's new tags in opposite orders;
 //! - a write that still loses a deadlock or a serialisation check is run again (a few
 //!   times) before it fails;
-//! - the index feed reads posts in commit-safe order ([`index_feed`]).
+//! - the index feed reads posts in commit-safe order (`index_feed`).
 
 mod hubs;
 mod index_feed;
