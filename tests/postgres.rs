@@ -106,6 +106,64 @@ async fn a_crawl_worker_and_two_web_nodes_share_one_postgres_store() {
     b.kill().await.unwrap();
 }
 
+/// Three `kith crawl --once --all` started together on one store split the sweep: every
+/// feed is fetched once, not three times, and every post is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_workers_started_together_split_one_sweep() {
+    let Some(db) = TestDatabase::create("crawl workers split a sweep").await else {
+        return;
+    };
+    let url = db.url().to_owned();
+    let env = [("KITH_STORE_URL", url.as_str())];
+    let sphere = blogosphere(30, 137).await;
+    let setup = Site::new(TEST_CONFIG);
+    std::fs::write(setup.path().join("sphere.opml"), sphere.opml()).unwrap();
+    run_kith(setup.path(), &["opml", "import", "sphere.opml"], &env)
+        .await
+        .ok();
+    // `opml import` reads each feed once to register it: count from here.
+    for i in 0..sphere.len() {
+        sphere.reset_requests(i);
+    }
+    let workers: Vec<Site> = (0..3).map(|_| Site::new(TEST_CONFIG)).collect();
+    let runs: Vec<_> = workers
+        .iter()
+        .map(|w| run_kith(w.path(), &["crawl", "--once", "--all", "--json"], &env))
+        .collect();
+    let runs = futures::future::join_all(runs).await;
+    let mut polled = 0;
+    for run in &runs {
+        run.ok();
+        let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        polled += summary["polled"].as_u64().unwrap();
+    }
+    assert_eq!(polled, sphere.len() as u64, "every feed polled once in all");
+    for i in 0..sphere.len() {
+        let info = sphere.info(i);
+        let feed_path = url::Url::parse(&info.feed_url).unwrap().path().to_owned();
+        let fetches = sphere
+            .requests(i)
+            .iter()
+            .filter(|r| r.path == feed_path)
+            .count();
+        assert_eq!(fetches, 1, "blog {i}'s feed was fetched {fetches} times");
+    }
+    let exported = run_kith(setup.path(), &["export", "--jsonl"], &env).await;
+    exported.ok();
+    let mut guids: Vec<String> = exported
+        .stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!("{}|{}", v["blog_id"], v["guid"])
+        })
+        .collect();
+    let n = guids.len();
+    guids.sort();
+    guids.dedup();
+    assert_eq!(guids.len(), n, "no post stored twice");
+}
+
 /// The page without its tags.
 fn text_of(html: &str) -> String {
     let mut out = String::with_capacity(html.len());

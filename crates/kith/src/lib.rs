@@ -74,6 +74,11 @@ pub fn sweep_options(
         fallback: std::time::Duration::from_secs(config.crawl.max_interval_secs),
         indexer: None,
         hubs_kick: None,
+        owner: pipeline::crawler_id(),
+        // Longer than a poll can take: its requests' timeouts, with room for politeness.
+        lease: std::time::Duration::from_secs(
+            (config.crawl.timeout_secs.saturating_mul(4)).max(600),
+        ),
     }
 }
 

@@ -26,6 +26,26 @@ pub struct SweepOptions {
     pub indexer: Option<kith_index::Indexer>,
     /// Told when posts or a blog's status change, so hubs and communities are recomputed.
     pub hubs_kick: Option<Arc<tokio::sync::Notify>>,
+    /// Who this crawl process is in its claims on due feeds ([`crawler_id`]).
+    pub owner: String,
+    /// How long a claim holds before another process may take the feed (this process
+    /// died, say): longer than any poll takes.
+    pub lease: Duration,
+}
+
+/// This crawl process's name in its claims: host, process id and a random part (two
+/// processes never share one, even across restarts).
+pub fn crawler_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "kith".to_owned());
+    let salt = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{host}:{}:{salt:08x}", std::process::id())
 }
 
 impl SweepOptions {
@@ -37,12 +57,11 @@ impl SweepOptions {
             fallback: Duration::from_secs(24 * 3600),
             indexer: None,
             hubs_kick: None,
+            owner: crawler_id(),
+            lease: Duration::from_secs(600),
         }
     }
 }
-
-/// Blogs taken from the store per sweep batch.
-const SWEEP_BATCH: usize = 10_000;
 
 /// What a sweep did, for `kith crawl --once` and the logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -120,10 +139,22 @@ pub async fn sweep(
     cancel: &CancellationToken,
     on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
 ) -> anyhow::Result<SweepSummary> {
-    let blogs = interleave_hosts(blogs);
+    let blogs = futures::stream::iter(interleave_hosts(blogs));
+    sweep_stream(store, crawler, blogs, opts, cancel, on_done).await
+}
+
+/// [`sweep`] over blogs that arrive as the sweep makes room for them ([`claimed`]).
+pub async fn sweep_stream(
+    store: &DynStore,
+    crawler: &Arc<Crawler>,
+    blogs: impl futures::Stream<Item = Blog> + Send,
+    opts: &SweepOptions,
+    cancel: &CancellationToken,
+    on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
+) -> anyhow::Result<SweepSummary> {
     let parallel = opts.parallel.max(1);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(Blog, Poll)>(WRITE_BATCH);
-    let polls = futures::stream::iter(blogs)
+    let polls = blogs
         .take_while(|_| std::future::ready(!cancel.is_cancelled()))
         .map(|blog| {
             let crawler = Arc::clone(crawler);
@@ -311,7 +342,47 @@ fn interleave_hosts(blogs: Vec<Blog>) -> Vec<Blog> {
     keyed.into_iter().map(|(_, _, b)| b).collect()
 }
 
-/// Polls every due blog once (every polled blog with `all`), in batches.
+/// Due blogs claimed from the store a chunk at a time (as many as polls in flight), as the
+/// sweep makes room for them: crawl processes sharing a store split the due feeds between
+/// them, and a host one of them holds is left to it. Ends when no due feed is left
+/// unclaimed.
+pub fn claimed(
+    store: &DynStore,
+    opts: &SweepOptions,
+    due_by: chrono::DateTime<chrono::Utc>,
+) -> impl futures::Stream<Item = Blog> + Send + 'static {
+    let store = Arc::clone(store);
+    let owner = opts.owner.clone();
+    let lease = chrono::Duration::from_std(opts.lease).unwrap_or(chrono::Duration::minutes(10));
+    let chunk = opts.parallel.max(1);
+    futures::stream::unfold(true, move |more| {
+        let (store, owner) = (Arc::clone(&store), owner.clone());
+        async move {
+            if !more {
+                return None;
+            }
+            let now = chrono::Utc::now();
+            match store
+                .claim_due_blogs(&owner, due_by, now, lease, chunk)
+                .await
+            {
+                Ok(blogs) if blogs.is_empty() => None,
+                Ok(blogs) => {
+                    let full = blogs.len() == chunk;
+                    Some((futures::stream::iter(interleave_hosts(blogs)), full))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot claim due feeds");
+                    None
+                }
+            }
+        }
+    })
+    .flatten()
+}
+
+/// Polls every blog due now once (every polled blog with `all`), claiming them from the
+/// store as it goes: several `kith crawl --once` on one store split the sweep.
 pub async fn crawl_once(
     store: &DynStore,
     crawler: &Arc<Crawler>,
@@ -321,19 +392,23 @@ pub async fn crawl_once(
     on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
 ) -> anyhow::Result<SweepSummary> {
     let now = chrono::Utc::now();
-    let blogs = if all {
-        store
-            .blogs()
-            .await?
-            .into_iter()
-            .filter(|b| b.status.is_polled())
-            .collect()
-    } else {
-        store.due_blogs(now, usize::MAX).await?
-    };
-    let summary = sweep(store, crawler, blogs, opts, cancel, on_done).await;
+    if all {
+        store.make_all_due(now).await?;
+    }
+    let blogs = claimed(store, opts, now);
+    let summary = sweep_stream(store, crawler, blogs, opts, cancel, on_done).await;
+    release_claims(store, opts).await;
     save_df(store, opts, Duration::ZERO).await;
     summary
+}
+
+/// Ends this process's claims on feeds it did not poll (a sweep stopped early).
+async fn release_claims(store: &DynStore, opts: &SweepOptions) {
+    match store.release_claims(&opts.owner).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(feeds = n, "released claims on feeds not polled"),
+        Err(e) => tracing::warn!(error = %e, "cannot release claims; they run out by themselves"),
+    }
 }
 
 /// Keeps polling due feeds until `cancel` fires: the crawler half of `kith serve`.
@@ -349,37 +424,30 @@ pub async fn run_crawler(
 ) {
     tracing::info!(every_secs = every.as_secs(), "crawler started");
     while !cancel.is_cancelled() {
-        let due = match store.due_blogs(chrono::Utc::now(), SWEEP_BATCH).await {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read due feeds");
-                Vec::new()
-            }
-        };
-        let batch_full = due.len() == SWEEP_BATCH;
         if let Some(ctx) = &websub
             && let Err(e) = crate::websub::request_due(&store, &crawler, ctx).await
         {
             tracing::error!(error = %e, "cannot request websub subscriptions");
         }
-        if !due.is_empty() {
-            let started = std::time::Instant::now();
-            match sweep(&store, &crawler, due, &opts, &cancel, &|_, _| {}).await {
-                Ok(s) => tracing::info!(
-                    polled = s.polled,
-                    new_posts = s.new_posts,
-                    errors = s.error_count(),
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "sweep done"
-                ),
-                Err(e) => tracing::error!(error = %e, "sweep failed"),
-            }
+        // Claims what is due until nothing is left (other crawlers on the store take
+        // their share), then waits.
+        let started = std::time::Instant::now();
+        let due = claimed(&store, &opts, chrono::Utc::now());
+        match sweep_stream(&store, &crawler, due, &opts, &cancel, &|_, _| {}).await {
+            Ok(s) if s.polled == 0 => {}
+            Ok(s) => tracing::info!(
+                polled = s.polled,
+                new_posts = s.new_posts,
+                errors = s.error_count(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "sweep done"
+            ),
+            Err(e) => tracing::error!(error = %e, "sweep failed"),
         }
-        if !batch_full {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = tokio::time::sleep(every) => {}
-            }
+        release_claims(&store, &opts).await;
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(every) => {}
         }
     }
     save_df(&store, &opts, Duration::ZERO).await;

@@ -30,6 +30,7 @@ pub mod error;
 pub mod hubs;
 pub mod index_feed;
 mod ingest;
+mod lease;
 pub mod postgres;
 pub mod retag;
 pub mod sqlite;
@@ -74,6 +75,25 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn set_status(&self, id: BlogId, status: BlogStatus) -> Result<()>;
     /// Blogs the crawler should poll at `now` (polled statuses only), most overdue first.
     async fn due_blogs(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Blog>>;
+    /// Claims up to `limit` blogs due by `due_by` for crawl process `owner`, until `now +
+    /// lease`: blogs nobody holds a live claim on, on hosts no other process holds (so
+    /// per-host politeness holds across processes), most overdue first. A claim ends when
+    /// its poll is stored ([`Store::record_polls`]), when [`Store::release_claims`] is
+    /// called, or when it runs out (its process died): then another process takes it.
+    async fn claim_due_blogs(
+        &self,
+        owner: &str,
+        due_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<Blog>>;
+    /// Ends `owner`'s claims whose polls were not stored (a sweep stopped early); returns
+    /// how many.
+    async fn release_claims(&self, owner: &str) -> Result<u64>;
+    /// Makes every polled blog due at `now` (`kith crawl --once --all`); returns how many
+    /// were not due yet.
+    async fn make_all_due(&self, now: DateTime<Utc>) -> Result<u64>;
     /// Stores one poll's outcome, its crawl state and its posts, atomically: after a
     /// crash either all of it is there or none of it.
     async fn record_poll(&self, poll: PollResult) -> Result<IngestStats>;

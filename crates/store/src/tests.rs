@@ -841,6 +841,80 @@ async fn polls_stored_together_are_each_atomic(backend: Backend) {
     assert_eq!(again[0].as_ref().unwrap().unchanged, 1);
 }
 
+/// Crawl processes sharing a store: each claim takes due blogs nobody holds, on hosts no
+/// other process holds; a stored poll ends its claim, a claim runs out at its lease's end
+/// (its process died) and can be released; `--all` makes every blog due.
+async fn claims_split_due_blogs_and_hold_hosts(backend: Backend) {
+    let store = backend.open().await;
+    let mut ids = Vec::new();
+    for (n, feed) in [
+        (1, "https://shared.example/a.xml"),
+        (2, "https://shared.example/b.xml"),
+        (3, "https://blog3.example/feed.xml"),
+        (4, "https://blog4.example/feed.xml"),
+        (5, "https://blog5.example/feed.xml"),
+    ] {
+        let blog = NewBlog {
+            feed_url: feed.into(),
+            ..new_blog(n)
+        };
+        ids.push(store.add_blog(blog).await.unwrap().id);
+    }
+    let paused = store.add_blog(new_blog(6)).await.unwrap().id;
+    store.set_status(paused, BlogStatus::Paused).await.unwrap();
+    let now = Utc::now();
+    let lease = Duration::minutes(10);
+    let claim = |owner: &'static str, at: chrono::DateTime<Utc>, limit: usize| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut got: Vec<BlogId> = store
+                .claim_due_blogs(owner, at, at, lease, limit)
+                .await
+                .unwrap()
+                .iter()
+                .map(|b| b.id)
+                .collect();
+            got.sort();
+            got
+        }
+    };
+    assert_eq!(claim("a", now, 1).await, vec![ids[0]], "most overdue first");
+    assert_eq!(
+        claim("b", now, 10).await,
+        vec![ids[2], ids[3], ids[4]],
+        "not the blog a holds, nor another on its host, nor a paused one"
+    );
+    assert_eq!(
+        claim("a", now, 10).await,
+        vec![ids[1]],
+        "a's own host is a's"
+    );
+    assert_eq!(claim("c", now, 10).await, vec![], "everything is held");
+
+    // A stored poll ends its claim; the blog is not due again until its next check.
+    store
+        .record_poll(polled(ids[0], vec![post("p", "x", 1, &[])]))
+        .await
+        .unwrap();
+    assert_eq!(claim("c", now, 10).await, vec![]);
+    // Leases run out: another process takes what is still due.
+    let later = now + Duration::minutes(11);
+    assert_eq!(
+        claim("d", later, 10).await,
+        vec![ids[1], ids[2], ids[3], ids[4]]
+    );
+    assert_eq!(store.release_claims("d").await.unwrap(), 4);
+    assert_eq!(
+        claim("e", now, 10).await,
+        vec![ids[1], ids[2], ids[3], ids[4]],
+        "released"
+    );
+    assert_eq!(store.release_claims("e").await.unwrap(), 4);
+    // `--all`: the polled blog is due again (the paused one stays out).
+    assert_eq!(store.make_all_due(now).await.unwrap(), 1);
+    assert_eq!(claim("f", now, 10).await.len(), 5);
+}
+
 // --- re-tagging ---
 
 fn rtag(name: &str, display: &str, source: TagSource, score: f64) -> NewTag {
@@ -1162,6 +1236,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    claims_split_due_blogs_and_hold_hosts,
     the_same_feed_under_another_spelling_is_a_duplicate,
     polls_insert_update_and_skip_posts_with_their_tags,
     posts_of_unverified_blogs_are_not_public,

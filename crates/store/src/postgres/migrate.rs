@@ -6,11 +6,18 @@ use super::pg_err;
 use crate::sqlite::migrate::Migration;
 use crate::{Error, Result};
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/postgres/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "leases",
+        sql: include_str!("../../migrations/postgres/0002_leases.sql"),
+    },
+];
 
 /// The advisory lock key migrations are applied under ("kith" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6b69_7468;

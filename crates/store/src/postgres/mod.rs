@@ -46,6 +46,8 @@ use tokio_postgres::types::FromSql;
 
 /// Connections a process keeps open at most.
 pub const DEFAULT_POOL_SIZE: usize = 16;
+/// The advisory lock claims are made under ("kith" + 1).
+const CLAIM_LOCK: i64 = 0x6b69_7469;
 /// How many times a write that lost a deadlock or a serialisation check is tried.
 const WRITE_ATTEMPTS: usize = 4;
 
@@ -697,7 +699,8 @@ async fn record_poll_in(
             "UPDATE feed_state SET etag = $2, last_modified = $3, next_check_at = $4,
                  consecutive_errors = $5, last_status = $6, last_error = $7,
                  last_checked_at = $8, last_success_at = $9, interval_secs = $10,
-                 redirect_to = $11, redirect_count = $12, notes = $13
+                 redirect_to = $11, redirect_count = $12, notes = $13,
+                 lease_owner = NULL, lease_until = NULL
              WHERE blog_id = $1",
         )
         .await?;
@@ -895,6 +898,83 @@ impl Store for PostgresStore {
         let stmt = c.prepare_cached(&sql).await.map_err(pg_err(ctx))?;
         let rows = c.query(&stmt, &[&now, &limit]).await.map_err(pg_err(ctx))?;
         rows.iter().map(blog_from_row).collect()
+    }
+
+    async fn claim_due_blogs(
+        &self,
+        owner: &str,
+        due_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<Blog>> {
+        let data = (owner.to_owned(), due_by, now, now + lease, limit);
+        self.write(
+            "claiming due blogs",
+            &data,
+            |tx, (owner, due_by, now, until, limit)| {
+                Box::pin(async move {
+                    // Claims are made one process at a time (a transaction-scoped lock): two
+                    // workers then never take two feeds of one host at the same moment.
+                    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CLAIM_LOCK])
+                        .await?;
+                    let held: std::collections::HashSet<String> = tx
+                        .query(
+                            "SELECT b.feed_url FROM feed_state f JOIN blogs b ON b.id = f.blog_id
+                         WHERE f.lease_until > $1 AND f.lease_owner != $2",
+                            &[now, owner],
+                        )
+                        .await?
+                        .iter()
+                        .map(|r| col::<String>(r, 0).map(|u| crate::lease::host_of(&u)))
+                        .collect::<Result<_>>()?;
+                    let want = i64::try_from(crate::lease::candidates_for(*limit, held.len()))
+                        .unwrap_or(i64::MAX);
+                    let candidates = select_blogs(
+                        tx,
+                        "WHERE (f.next_check_at IS NULL OR f.next_check_at <= $1)
+                       AND b.status IN ('pending', 'verified')
+                       AND (f.lease_until IS NULL OR f.lease_until <= $2)
+                     ORDER BY f.next_check_at NULLS FIRST, b.id
+                     LIMIT $3",
+                        &[due_by, now, &want],
+                    )
+                    .await?;
+                    let claimed = crate::lease::pick(candidates, &held, *limit);
+                    let ids: Vec<i64> = claimed.iter().map(|b| b.id.0).collect();
+                    tx.execute(
+                        "UPDATE feed_state SET lease_owner = $2, lease_until = $3
+                     WHERE blog_id = ANY($1)",
+                        &[&ids, owner, until],
+                    )
+                    .await?;
+                    Ok(claimed)
+                })
+            },
+        )
+        .await
+    }
+
+    async fn release_claims(&self, owner: &str) -> Result<u64> {
+        let c = self.conn().await?;
+        c.execute(
+            "UPDATE feed_state SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+            &[&owner],
+        )
+        .await
+        .map_err(pg_err("releasing claims"))
+    }
+
+    async fn make_all_due(&self, now: DateTime<Utc>) -> Result<u64> {
+        let c = self.conn().await?;
+        c.execute(
+            "UPDATE feed_state SET next_check_at = $1
+             WHERE next_check_at > $1
+               AND blog_id IN (SELECT id FROM blogs WHERE status IN ('pending', 'verified'))",
+            &[&now],
+        )
+        .await
+        .map_err(pg_err("making every blog due"))
     }
 
     async fn record_poll(&self, poll: PollResult) -> Result<IngestStats> {

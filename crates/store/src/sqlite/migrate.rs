@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "store_epoch",
         sql: include_str!("../../migrations/sqlite/0007_store_epoch.sql"),
     },
+    Migration {
+        version: 8,
+        name: "leases",
+        sql: include_str!("../../migrations/sqlite/0008_leases.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -446,7 +446,8 @@ fn record_poll_in(tx: &Connection, poll: &PollResult, now: &str) -> Result<Inges
             "UPDATE feed_state SET etag = ?2, last_modified = ?3, next_check_at = ?4,
                  consecutive_errors = ?5, last_status = ?6, last_error = ?7,
                  last_checked_at = ?8, last_success_at = ?9, interval_secs = ?10,
-                 redirect_to = ?11, redirect_count = ?12, notes = ?13
+                 redirect_to = ?11, redirect_count = ?12, notes = ?13,
+                 lease_owner = NULL, lease_until = NULL
              WHERE blog_id = ?1",
             params![
                 poll.blog_id.0,
@@ -765,6 +766,104 @@ impl Store for SqliteStore {
                 .map_err(Error::backend("reading due blogs"))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(Error::backend("reading due blogs"))
+        })
+        .await
+    }
+
+    async fn claim_due_blogs(
+        &self,
+        owner: &str,
+        due_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<Blog>> {
+        let owner = owner.to_owned();
+        let (due_by, now, until) = (fmt_time(due_by), fmt_time(now), fmt_time(now + lease));
+        self.write(move |conn| {
+            let ctx = "claiming due blogs";
+            let tx = conn.transaction().map_err(Error::backend(ctx))?;
+            let held: std::collections::HashSet<String> = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT b.feed_url FROM feed_state f JOIN blogs b ON b.id = f.blog_id
+                         WHERE f.lease_until > ?1 AND f.lease_owner != ?2",
+                    )
+                    .map_err(Error::backend(ctx))?;
+                stmt.query_map(params![now, owner], |r| r.get::<_, String>(0))
+                    .map_err(Error::backend(ctx))?
+                    .map(|u| u.map(|u| crate::lease::host_of(&u)))
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(Error::backend(ctx))?
+            };
+            let want = crate::lease::candidates_for(limit, held.len());
+            // Unclaimed (or claims run out) and due: never polled first, then most overdue.
+            let candidates = {
+                let sql = format!(
+                    "SELECT {BLOG_COLUMNS} FROM feed_state f JOIN blogs b ON b.id = f.blog_id
+                      WHERE f.next_check_at IS NULL AND b.status IN ('pending', 'verified')
+                        AND (f.lease_until IS NULL OR f.lease_until <= ?2)
+                     UNION ALL
+                     SELECT {BLOG_COLUMNS} FROM feed_state f JOIN blogs b ON b.id = f.blog_id
+                      WHERE f.next_check_at <= ?1 AND b.status IN ('pending', 'verified')
+                        AND (f.lease_until IS NULL OR f.lease_until <= ?2)
+                     ORDER BY next_check_at, id
+                     LIMIT ?3"
+                );
+                let mut stmt = tx.prepare_cached(&sql).map_err(Error::backend(ctx))?;
+                stmt.query_map(
+                    params![due_by, now, i64::try_from(want).unwrap_or(i64::MAX)],
+                    blog_from_row,
+                )
+                .map_err(Error::backend(ctx))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(Error::backend(ctx))?
+            };
+            let claimed = crate::lease::pick(candidates, &held, limit);
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "UPDATE feed_state SET lease_owner = ?2, lease_until = ?3 WHERE blog_id = ?1",
+                    )
+                    .map_err(Error::backend(ctx))?;
+                for b in &claimed {
+                    stmt.execute(params![b.id.0, owner, until])
+                        .map_err(Error::backend(ctx))?;
+                }
+            }
+            tx.commit().map_err(Error::backend(ctx))?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn release_claims(&self, owner: &str) -> Result<u64> {
+        let owner = owner.to_owned();
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE feed_state SET lease_owner = NULL, lease_until = NULL
+                     WHERE lease_owner = ?1",
+                    [owner],
+                )
+                .map_err(Error::backend("releasing claims"))?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn make_all_due(&self, now: DateTime<Utc>) -> Result<u64> {
+        let now = fmt_time(now);
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE feed_state SET next_check_at = ?1
+                     WHERE next_check_at > ?1
+                       AND blog_id IN (SELECT id FROM blogs WHERE status IN ('pending', 'verified'))",
+                    [now],
+                )
+                .map_err(Error::backend("making every blog due"))?;
+            Ok(n as u64)
         })
         .await
     }
