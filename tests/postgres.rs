@@ -100,6 +100,30 @@ async fn a_crawl_worker_and_two_web_nodes_share_one_postgres_store() {
         let home = reqwest::get(format!("{base}/")).await.unwrap();
         assert!(home.status().is_success());
     }
+    // Hubs are computed once, by whichever node leads, and served by both: the two report
+    // the same stored generation (each computing its own would store two).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut generations = Vec::new();
+        for base in [&base_a, &base_b] {
+            let body = reqwest::get(format!("{base}/readyz"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+            generations.push(r["hubs_generation"].as_i64());
+        }
+        if generations[0].is_some() && generations[0] == generations[1] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the nodes never served one generation: {generations:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     assert!(node_a.path().join("data/index").is_dir());
     assert!(node_b.path().join("data/index").is_dir());
     a.kill().await.unwrap();

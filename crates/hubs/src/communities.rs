@@ -17,11 +17,11 @@ use crate::Hub;
 use crate::roles::{Role, RoleParams};
 use kith_model::BlogId;
 use leiden_rs::{GraphDataBuilder, Leiden, LeidenConfig};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// How communities are found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommunityParams {
     /// Least edge weight (Jaccard of blogger sets) kept in the hub graph.
     pub min_edge: f64,
@@ -47,7 +47,7 @@ impl Default for CommunityParams {
 }
 
 /// A blogger in a community.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommunityMember {
     pub blog: BlogId,
     /// Share of the blogger's hub posts (weighted by hub specificity) that are here.
@@ -59,7 +59,7 @@ pub struct CommunityMember {
 }
 
 /// An edge of a community's map: two of its hubs and how strongly their bloggers overlap.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HubEdge {
     pub a: String,
     pub b: String,
@@ -67,7 +67,7 @@ pub struct HubEdge {
 }
 
 /// A cluster of hubs and the people who write there.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Community {
     /// Stable enough for URLs: the tag of its largest hub.
     pub id: String,
@@ -81,7 +81,7 @@ pub struct Community {
 }
 
 /// A blogger's communities.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BlogCommunities {
     /// Community id of the largest share.
     pub primary: Option<String>,

@@ -28,11 +28,11 @@
 use crate::{BlogCommunities, Hub};
 use kith_model::BlogId;
 use kith_store::HubStats;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// How kin are found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KinParams {
     /// Tagged posts a blog needs before its kin are judged.
     pub min_posts: u32,
@@ -62,7 +62,7 @@ impl Default for KinParams {
 }
 
 /// A kindred blog and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Kin {
     pub blog: BlogId,
     /// Cosine of the tag profiles plus the link bond.
@@ -78,7 +78,7 @@ pub struct Kin {
 }
 
 /// A blog's kin, or why there are none to show.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum BlogKin {
     /// Judged: the closest blogs, best first (empty when nobody writes close enough).
@@ -100,7 +100,7 @@ impl BlogKin {
 /// A kin as the snapshot keeps it: what ranks it. Its reasons (the hubs both write in, a
 /// shared community) are read when it is shown ([`KinIndex::kin_of`]), so the snapshot
 /// holds a few bytes per kin rather than lists of names.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct KinEntry {
     slot: u32,
     score: f32,
@@ -109,14 +109,14 @@ struct KinEntry {
 }
 
 /// A blog's ranked kin, or its posts when too few to judge.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Ranked {
     TooLittle { posts: u32 },
     Kin(Vec<KinEntry>),
 }
 
 /// The profiles' inverted index and every public blog's ranked kin, kept with the snapshot.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KinIndex {
     /// Each slot's kin, best first.
     ranked: Vec<Ranked>,

@@ -40,11 +40,11 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kith_model::BlogId;
 use kith_store::hubs::{week_of, week_start_day};
 use kith_store::{HubStats, HubStatsQuery, Reply, TaggedReply};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// What a hub computation needs besides the data.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
     /// Posts a tag needs to be a hub (the curator's `[hubs] min_posts`).
     pub min_posts: u32,
@@ -86,7 +86,7 @@ impl Default for Params {
 }
 
 /// The time windows of a computation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     /// The end of every window: now, or the newest post when the site has been quiet.
     pub until: DateTime<Utc>,
@@ -128,7 +128,7 @@ impl Window {
 }
 
 /// A blogger in a hub.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member {
     pub blog: BlogId,
     pub posts: u32,
@@ -139,7 +139,7 @@ pub struct Member {
 }
 
 /// Another hub whose bloggers overlap this one's.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Related {
     pub tag: String,
     pub display: String,
@@ -148,14 +148,14 @@ pub struct Related {
 }
 
 /// Posts in one week (starting on Monday).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeekCount {
     pub week: NaiveDate,
     pub posts: u32,
 }
 
 /// A tag used on the hub's posts more often lately than before.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RisingTag {
     pub tag: String,
     pub display: String,
@@ -168,7 +168,7 @@ pub struct RisingTag {
 }
 
 /// A tag with enough posts and bloggers to be a hub.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hub {
     pub tag: String,
     pub display: String,
@@ -193,7 +193,7 @@ pub struct Hub {
 }
 
 /// Every hub and community at one moment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Snapshot {
     pub computed_at: DateTime<Utc>,
     pub window: Window,
@@ -213,6 +213,25 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The snapshot as the store keeps it for other nodes (`kith serve` nodes that load
+    /// the hubs one leader computed): everything, the kin index included, as JSON.
+    pub fn encode(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec(&(self, &self.kin_index))
+    }
+
+    /// The inverse of [`Snapshot::encode`].
+    pub fn decode(bytes: &[u8]) -> serde_json::Result<Snapshot> {
+        let (mut snapshot, kin_index): (Snapshot, KinIndex) = serde_json::from_slice(bytes)?;
+        snapshot.kin_index = kin_index;
+        snapshot.by_tag = snapshot
+            .hubs
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.tag.clone(), i))
+            .collect();
+        Ok(snapshot)
+    }
+
     /// No hubs yet: what a site shows before its first computation finishes.
     pub fn empty(params: &Params) -> Snapshot {
         let window = Window::ending(Utc::now(), 28, 4, 12);
@@ -615,6 +634,9 @@ pub struct HubsCache {
     current: std::sync::Arc<std::sync::RwLock<std::sync::Arc<Snapshot>>>,
     /// Counts [`HubsCache::set`]s: what was made from one snapshot is stale after the next.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The store's generation of the snapshot held (the one the hubs leader stored), -1
+    /// for none.
+    stored: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl HubsCache {
@@ -622,7 +644,21 @@ impl HubsCache {
         Self {
             current: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(snapshot))),
             generation: std::sync::Arc::default(),
+            stored: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(-1)),
         }
+    }
+
+    /// The store's generation of the snapshot held ([`HubsCache::set_stored`]).
+    pub fn stored_generation(&self) -> Option<i64> {
+        let g = self.stored.load(std::sync::atomic::Ordering::Acquire);
+        (g >= 0).then_some(g)
+    }
+
+    /// [`HubsCache::set`] for a snapshot the store keeps as `generation`.
+    pub fn set_stored(&self, snapshot: Snapshot, generation: i64) {
+        self.set(snapshot);
+        self.stored
+            .store(generation, std::sync::atomic::Ordering::Release);
     }
 
     /// Which snapshot [`HubsCache::get`] returns now, as a number that grows with each

@@ -6,10 +6,10 @@
 //! count). The top `core_share` of members are core and the next `active_share` active,
 //! each subject to a floor of recent posts: a hub where nobody wrote lately has no core.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A member's role in a hub or a community.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Core,
@@ -34,7 +34,7 @@ impl std::fmt::Display for Role {
 }
 
 /// How roles are assigned.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleParams {
     /// Share of members (rounded up) that are core, at most.
     pub core_share: f64,

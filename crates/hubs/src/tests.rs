@@ -190,6 +190,33 @@ fn communities_separate_practices_and_are_reproducible() {
     assert!(!c.edges.is_empty());
 }
 
+/// What a leader stores is what every other node serves: hubs, communities, kin.
+#[test]
+fn a_snapshot_survives_the_store_whole() {
+    let a = two_practices().compute(&params());
+    let bytes = a.encode().unwrap();
+    let b = Snapshot::decode(&bytes).unwrap();
+    // The same document (maps may list their keys in another order).
+    let value = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes).unwrap();
+    assert!(value(&b.encode().unwrap()) == value(&bytes), "not the same");
+    assert_eq!(b.hubs, a.hubs);
+    assert_eq!(b.communities, a.communities);
+    assert_eq!(b.hub("go"), a.hub("go"));
+    for blog in [1, 11] {
+        assert!(
+            a.kin(BlogId(blog)).is_some(),
+            "blog {blog} has kin to compare"
+        );
+        assert_eq!(b.kin(BlogId(blog)), a.kin(BlogId(blog)));
+    }
+    let tags = [("go".to_owned(), 3)];
+    assert_eq!(
+        b.match_kin(BlogId(99), &tags, 3),
+        a.match_kin(BlogId(99), &tags, 3)
+    );
+    assert!(Snapshot::decode(b"{").is_err());
+}
+
 #[test]
 fn communities_are_named_after_their_characteristic_hubs() {
     let s = two_practices().compute(&params());

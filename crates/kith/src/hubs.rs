@@ -122,10 +122,22 @@ pub async fn compute_with(
     Ok(snapshot)
 }
 
-/// Keeps `cache` (the snapshot `kith serve` shares with the web pages) fresh:
-/// recomputes every `config.communities.recompute_secs` (and when `kick` is notified,
-/// at most once a minute) until `shutdown`. A failed computation keeps the old
-/// snapshot and is logged.
+/// How often a node checks whether it leads and whether a newer snapshot is stored.
+const HUBS_TICK: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long the hubs leader's lease holds without renewal (renewed every tick).
+const HUBS_LEASE_SECS: i64 = 60;
+/// However often kicked, a leader recomputes at most this often.
+const MIN_RECOMPUTE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Keeps `cache` (the snapshot `kith serve` shares with the web pages) fresh until
+/// `shutdown`, computing hubs once for every node that shares the store:
+/// - one node at a time leads (a lease in the store, renewed every [`HUBS_TICK`]; when
+///   the leader dies, another takes over within [`HUBS_LEASE_SECS`]): it recomputes every
+///   `config.communities.recompute_secs` (and when `kick` is notified, at most once a
+///   minute) and stores each snapshot as the next generation;
+/// - every other node loads the newest generation when it appears.
+///
+/// A failed computation or load keeps the old snapshot and is logged.
 pub async fn refresh_loop(
     cache: HubsCache,
     store: DynStore,
@@ -134,12 +146,44 @@ pub async fn refresh_loop(
     shutdown: CancellationToken,
 ) {
     let every = std::time::Duration::from_secs(config.communities.recompute_secs);
+    let tick = HUBS_TICK.min(every);
+    let owner = crate::pipeline::crawler_id();
+    let lease = chrono::Duration::seconds(HUBS_LEASE_SECS);
+    // The generation `cache` holds, and when this node last computed one.
+    let mut serving: Option<i64> = None;
+    let mut computed: Option<Instant> = None;
+    let mut kicked = true;
+    let mut first = true;
     loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-            _ = kick.notified() => {}
+        if !first {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(tick) => {}
+                _ = kick.notified() => kicked = true,
+            }
         }
+        first = false;
+        let leads = match store.lead("hubs", &owner, Utc::now(), lease).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot take or renew the hubs lease");
+                continue;
+            }
+        };
+        if !leads {
+            load_newest(&store, &cache, &mut serving).await;
+            computed = None;
+            continue;
+        }
+        let due = match computed {
+            None => true,
+            Some(at) => at.elapsed() >= every || (kicked && at.elapsed() >= MIN_RECOMPUTE),
+        };
+        if !due {
+            continue;
+        }
+        kicked = false;
+        computed = Some(Instant::now());
         let rules = match tagcmd::load_rules(&config, None) {
             Ok(r) => r,
             Err(e) => {
@@ -156,15 +200,63 @@ pub async fn refresh_loop(
                     ms = started.elapsed().as_millis() as u64,
                     "hubs and communities recomputed"
                 );
-                cache.set(s);
+                let stored = match s.encode() {
+                    Ok(body) => match store.save_hubs(s.computed_at, body).await {
+                        Ok(generation) => Some(generation),
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot store hubs for other nodes");
+                            None
+                        }
+                    },
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot encode hubs for other nodes");
+                        None
+                    }
+                };
+                match stored {
+                    Some(generation) => {
+                        serving = Some(generation);
+                        cache.set_stored(s, generation);
+                    }
+                    None => cache.set(s),
+                }
             }
             Err(e) => tracing::error!(error = %format!("{e:#}"), "hubs not recomputed"),
         }
-        // However often kicked, recompute at most once a minute.
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(std::time::Duration::from_secs(60).min(every)) => {}
+    }
+}
+
+/// Loads the newest stored snapshot into `cache` when it is newer than `serving`.
+async fn load_newest(store: &DynStore, cache: &HubsCache, serving: &mut Option<i64>) {
+    match store.hubs_generation().await {
+        Ok(Some(g)) if Some(g) != *serving => {}
+        Ok(_) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the hubs generation");
+            return;
         }
+    }
+    let loaded = match store.load_hubs().await {
+        Ok(Some(l)) => l,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load hubs");
+            return;
+        }
+    };
+    let (generation, body) = loaded;
+    match tokio::task::spawn_blocking(move || Snapshot::decode(&body)).await {
+        Ok(Ok(s)) => {
+            tracing::info!(
+                generation,
+                hubs = s.hubs.len(),
+                "hubs loaded from the store"
+            );
+            cache.set_stored(s, generation);
+            *serving = Some(generation);
+        }
+        Ok(Err(e)) => tracing::error!(generation, error = %e, "stored hubs do not decode"),
+        Err(e) => tracing::error!(error = %e, "decoding hubs failed"),
     }
 }
 

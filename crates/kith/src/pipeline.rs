@@ -33,19 +33,55 @@ pub struct SweepOptions {
     pub lease: Duration,
 }
 
-/// This crawl process's name in its claims: host, process id and a random part (two
-/// processes never share one, even across restarts).
-pub fn crawler_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+/// This machine's name, as crawl processes name themselves in their claims.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "kith".to_owned());
+        .unwrap_or_else(|| "kith".to_owned())
+}
+
+/// This crawl process's name in its claims: host, process id and a random part (two
+/// processes never share one, even across restarts).
+pub fn crawler_id() -> String {
     let salt = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    format!("{host}:{}:{salt:08x}", std::process::id())
+    format!("{}:{}:{salt:08x}", host_name(), std::process::id())
+}
+
+/// Ends the claims of crawl processes on this machine that are gone (killed, crashed):
+/// their feeds are polled now instead of when the leases run out. Processes on other
+/// machines are left to their leases.
+pub async fn release_dead_claims(store: &DynStore, me: &str) {
+    let holders = match store.claim_holders(chrono::Utc::now()).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read who holds claims");
+            return;
+        }
+    };
+    let host = host_name();
+    for holder in holders.iter().filter(|h| h.as_str() != me) {
+        let mut parts = holder.rsplitn(3, ':');
+        let (_salt, pid, on) = (parts.next(), parts.next(), parts.next());
+        let alive = match pid.and_then(|p| p.parse::<u32>().ok()) {
+            Some(pid) => std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            None => true,
+        };
+        if on == Some(host.as_str()) && !alive {
+            match store.release_claims(holder).await {
+                Ok(n) => tracing::info!(
+                    holder = holder.as_str(),
+                    feeds = n,
+                    "released the claims of a crawl process that is gone"
+                ),
+                Err(e) => tracing::warn!(error = %e, "cannot release a gone process's claims"),
+            }
+        }
+    }
 }
 
 impl SweepOptions {
@@ -391,6 +427,7 @@ pub async fn crawl_once(
     cancel: &CancellationToken,
     on_done: &(dyn Fn(&Blog, &PollOutcome) + Sync),
 ) -> anyhow::Result<SweepSummary> {
+    release_dead_claims(store, &opts.owner).await;
     let now = chrono::Utc::now();
     if all {
         store.make_all_due(now).await?;
@@ -429,6 +466,7 @@ pub async fn run_crawler(
         {
             tracing::error!(error = %e, "cannot request websub subscriptions");
         }
+        release_dead_claims(&store, &opts.owner).await;
         // Claims what is due until nothing is left (other crawlers on the store take
         // their share), then waits.
         let started = std::time::Instant::now();

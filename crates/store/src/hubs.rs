@@ -89,7 +89,7 @@ pub struct HubStats {
 }
 
 /// A post as a conversation shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct PostRef {
     pub id: PostId,
     pub blog_id: BlogId,
@@ -99,7 +99,7 @@ pub struct PostRef {
 }
 
 /// `from` links to `to`, a post of another blog.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Reply {
     pub from: PostRef,
     pub to: PostRef,
@@ -107,7 +107,7 @@ pub struct Reply {
 
 /// A [`Reply`] with the tags of both its posts (normal forms, sorted, each once): it
 /// belongs to the hub of each.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TaggedReply {
     pub reply: Reply,
     pub tags: Vec<String>,

@@ -91,6 +91,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Ends `owner`'s claims whose polls were not stored (a sweep stopped early); returns
     /// how many.
     async fn release_claims(&self, owner: &str) -> Result<u64>;
+    /// The crawl processes holding live claims at `now` (so a restarted process can end
+    /// the claims of one on its own machine that is gone, rather than wait them out).
+    async fn claim_holders(&self, now: DateTime<Utc>) -> Result<Vec<String>>;
     /// Makes every polled blog due at `now` (`kith crawl --once --all`); returns how many
     /// were not due yet.
     async fn make_all_due(&self, now: DateTime<Utc>) -> Result<u64>;
@@ -173,6 +176,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         public_only: bool,
         limit: usize,
     ) -> Result<Vec<Reply>>;
+
+    // --- hubs computed once (a leader computes them, every node loads them) ---
+
+    /// Takes or renews the lease on `role` for `owner` until `now + lease`; `false` while
+    /// another owner holds a live one. A leader that stops renewing (it died) loses the
+    /// role when its lease runs out.
+    async fn lead(
+        &self,
+        role: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<bool>;
+    /// Stores a computed hubs snapshot as the next generation (keeping the last few) and
+    /// returns its number.
+    async fn save_hubs(&self, computed_at: DateTime<Utc>, body: Vec<u8>) -> Result<i64>;
+    /// The newest stored generation, if any.
+    async fn hubs_generation(&self) -> Result<Option<i64>>;
+    /// The newest stored snapshot with its generation.
+    async fn load_hubs(&self) -> Result<Option<(i64, Vec<u8>)>>;
 
     // --- re-tagging and tag display forms (issue 4: `kith retag`, hot-reloaded rules) ---
 

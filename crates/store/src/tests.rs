@@ -890,6 +890,7 @@ async fn claims_split_due_blogs_and_hold_hosts(backend: Backend) {
         "a's own host is a's"
     );
     assert_eq!(claim("c", now, 10).await, vec![], "everything is held");
+    assert_eq!(store.claim_holders(now).await.unwrap(), vec!["a", "b"]);
 
     // A stored poll ends its claim; the blog is not due again until its next check.
     store
@@ -913,6 +914,55 @@ async fn claims_split_due_blogs_and_hold_hosts(backend: Backend) {
     // `--all`: the polled blog is due again (the paused one stays out).
     assert_eq!(store.make_all_due(now).await.unwrap(), 1);
     assert_eq!(claim("f", now, 10).await.len(), 5);
+}
+
+/// One leader per role at a time, until its lease runs out; hubs snapshots by generation,
+/// the newest loaded, the oldest dropped.
+async fn a_leader_at_a_time_and_hubs_by_generation(backend: Backend) {
+    let store = backend.open().await;
+    let now = Utc::now();
+    let lease = Duration::seconds(60);
+    assert!(store.lead("hubs", "a", now, lease).await.unwrap());
+    assert!(
+        !store.lead("hubs", "b", now, lease).await.unwrap(),
+        "a holds it"
+    );
+    assert!(
+        store.lead("other", "b", now, lease).await.unwrap(),
+        "roles are apart"
+    );
+    let later = now + Duration::seconds(30);
+    assert!(
+        store.lead("hubs", "a", later, lease).await.unwrap(),
+        "renewed"
+    );
+    assert!(
+        !store
+            .lead("hubs", "b", now + Duration::seconds(61), lease)
+            .await
+            .unwrap(),
+        "the renewal moved the end"
+    );
+    let after = now + Duration::seconds(91);
+    assert!(
+        store.lead("hubs", "b", after, lease).await.unwrap(),
+        "a stopped renewing"
+    );
+    assert!(!store.lead("hubs", "a", after, lease).await.unwrap());
+
+    assert_eq!(store.hubs_generation().await.unwrap(), None);
+    assert_eq!(store.load_hubs().await.unwrap(), None);
+    let mut generations = Vec::new();
+    for i in 0..5u8 {
+        generations.push(store.save_hubs(now, vec![i; 3]).await.unwrap());
+    }
+    assert!(
+        generations.windows(2).all(|w| w[1] > w[0]),
+        "{generations:?}"
+    );
+    let newest = *generations.last().unwrap();
+    assert_eq!(store.hubs_generation().await.unwrap(), Some(newest));
+    assert_eq!(store.load_hubs().await.unwrap(), Some((newest, vec![4; 3])));
 }
 
 // --- re-tagging ---
@@ -1236,6 +1286,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    a_leader_at_a_time_and_hubs_by_generation,
     claims_split_due_blogs_and_hold_hosts,
     the_same_feed_under_another_spelling_is_a_duplicate,
     polls_insert_update_and_skip_posts_with_their_tags,

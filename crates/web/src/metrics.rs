@@ -381,6 +381,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         "store": store_ok,
         "index_lag_seconds": lag_secs,
         "hubs_computed": hubs_ok,
+        // The hubs leader's generation this node serves (every node of a shared store
+        // serves the newest within seconds), and when it was computed.
+        "hubs_generation": state.hubs.stored_generation(),
+        "hubs_computed_at": hubs_ok.then(|| state.hubs.get().computed_at),
         "reason": (!ready).then(|| reasons.join("; ")),
     });
     let status = if ready {

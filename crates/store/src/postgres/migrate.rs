@@ -17,6 +17,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "leases",
         sql: include_str!("../../migrations/postgres/0002_leases.sql"),
     },
+    Migration {
+        version: 3,
+        name: "hubs_snapshots",
+        sql: include_str!("../../migrations/postgres/0003_hubs_snapshots.sql"),
+    },
 ];
 
 /// The advisory lock key migrations are applied under ("kith" in ASCII).

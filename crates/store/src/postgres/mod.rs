@@ -965,6 +965,20 @@ impl Store for PostgresStore {
         .map_err(pg_err("releasing claims"))
     }
 
+    async fn claim_holders(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let c = self.conn().await?;
+        c.query(
+            "SELECT DISTINCT lease_owner FROM feed_state
+             WHERE lease_until > $1 AND lease_owner IS NOT NULL ORDER BY 1",
+            &[&now],
+        )
+        .await
+        .map_err(pg_err("reading claim holders"))?
+        .iter()
+        .map(|r| col(r, 0))
+        .collect()
+    }
+
     async fn make_all_due(&self, now: DateTime<Utc>) -> Result<u64> {
         let c = self.conn().await?;
         c.execute(
@@ -1287,6 +1301,75 @@ impl Store for PostgresStore {
     ) -> Result<Vec<crate::Reply>> {
         let c = self.conn().await?;
         hubs::post_replies(&c, post, public_only, limit).await
+    }
+
+    async fn lead(
+        &self,
+        role: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<bool> {
+        let c = self.conn().await?;
+        let until = now + lease;
+        let row = c
+            .query_opt(
+                "INSERT INTO leaders (role, owner, until) VALUES ($1, $2, $3)
+                 ON CONFLICT (role) DO UPDATE SET owner = excluded.owner, until = excluded.until
+                 WHERE leaders.owner = excluded.owner OR leaders.until <= $4
+                 RETURNING owner",
+                &[&role, &owner, &until, &now],
+            )
+            .await
+            .map_err(pg_err("taking a lease"))?;
+        Ok(row.is_some())
+    }
+
+    async fn save_hubs(&self, computed_at: DateTime<Utc>, body: Vec<u8>) -> Result<i64> {
+        self.write(
+            "storing hubs",
+            &(computed_at, body),
+            |tx, (computed_at, body)| {
+                Box::pin(async move {
+                    let row = tx
+                        .query_one(
+                            "INSERT INTO hub_snapshots (computed_at, body) VALUES ($1, $2)
+                         RETURNING generation",
+                            &[computed_at, body],
+                        )
+                        .await?;
+                    let generation: i64 = col(&row, 0)?;
+                    tx.execute(
+                        "DELETE FROM hub_snapshots WHERE generation <= $1",
+                        &[&(generation - crate::sqlite::KEPT_HUB_SNAPSHOTS)],
+                    )
+                    .await?;
+                    Ok(generation)
+                })
+            },
+        )
+        .await
+    }
+
+    async fn hubs_generation(&self) -> Result<Option<i64>> {
+        let c = self.conn().await?;
+        let r = c
+            .query_one("SELECT MAX(generation) FROM hub_snapshots", &[])
+            .await
+            .map_err(pg_err("reading the hubs generation"))?;
+        col(&r, 0)
+    }
+
+    async fn load_hubs(&self) -> Result<Option<(i64, Vec<u8>)>> {
+        let c = self.conn().await?;
+        c.query_opt(
+            "SELECT generation, body FROM hub_snapshots ORDER BY generation DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .map_err(pg_err("reading hubs"))?
+        .map(|r| Ok((col(&r, 0)?, col(&r, 1)?)))
+        .transpose()
     }
 
     async fn post_categories(&self, posts: Vec<PostId>) -> Result<HashMap<PostId, Vec<String>>> {

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "leases",
         sql: include_str!("../../migrations/sqlite/0008_leases.sql"),
     },
+    Migration {
+        version: 9,
+        name: "hubs_snapshots",
+        sql: include_str!("../../migrations/sqlite/0009_hubs_snapshots.sql"),
+    },
 ];
 
 /// The schema version this build writes.

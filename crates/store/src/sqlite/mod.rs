@@ -25,6 +25,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Writes queued for the writer thread before callers wait.
 const WRITE_QUEUE: usize = 256;
+/// Hub snapshots kept besides the newest (a node loading one as the next is stored).
+pub(crate) const KEPT_HUB_SNAPSHOTS: i64 = 2;
 /// Idle read connections kept for reuse.
 const READ_POOL: usize = 8;
 /// How long a connection waits on a lock before failing (only checkpoints and the
@@ -852,6 +854,24 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn claim_holders(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let now = fmt_time(now);
+        self.read(move |c| {
+            let ctx = "reading claim holders";
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT DISTINCT lease_owner FROM feed_state
+                     WHERE lease_until > ?1 AND lease_owner IS NOT NULL ORDER BY 1",
+                )
+                .map_err(Error::backend(ctx))?;
+            stmt.query_map([now], |r| r.get(0))
+                .map_err(Error::backend(ctx))?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(Error::backend(ctx))
+        })
+        .await
+    }
+
     async fn make_all_due(&self, now: DateTime<Utc>) -> Result<u64> {
         let now = fmt_time(now);
         self.write(move |c| {
@@ -1245,6 +1265,76 @@ impl Store for SqliteStore {
 
     async fn store_epoch(&self) -> Result<crate::StoreEpoch> {
         self.read(index_feed::store_epoch).await
+    }
+
+    // --- hubs computed once ---
+
+    async fn lead(
+        &self,
+        role: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<bool> {
+        let (role, owner) = (role.to_owned(), owner.to_owned());
+        let (now, until) = (fmt_time(now), fmt_time(now + lease));
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "INSERT INTO leaders (role, owner, until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (role) DO UPDATE SET owner = excluded.owner, until = excluded.until
+                     WHERE leaders.owner = excluded.owner OR leaders.until <= ?4",
+                    params![role, owner, until, now],
+                )
+                .map_err(Error::backend("taking a lease"))?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn save_hubs(&self, computed_at: DateTime<Utc>, body: Vec<u8>) -> Result<i64> {
+        let computed_at = fmt_time(computed_at);
+        self.write(move |c| {
+            let ctx = "storing hubs";
+            let tx = c.transaction().map_err(Error::backend(ctx))?;
+            tx.execute(
+                "INSERT INTO hub_snapshots (computed_at, body) VALUES (?1, ?2)",
+                params![computed_at, body],
+            )
+            .map_err(Error::backend(ctx))?;
+            let generation = tx.last_insert_rowid();
+            tx.execute(
+                "DELETE FROM hub_snapshots WHERE generation <= ?1",
+                [generation - KEPT_HUB_SNAPSHOTS],
+            )
+            .map_err(Error::backend(ctx))?;
+            tx.commit().map_err(Error::backend(ctx))?;
+            Ok(generation)
+        })
+        .await
+    }
+
+    async fn hubs_generation(&self) -> Result<Option<i64>> {
+        self.read(|c| {
+            c.query_row("SELECT MAX(generation) FROM hub_snapshots", [], |r| {
+                r.get(0)
+            })
+            .map_err(Error::backend("reading the hubs generation"))
+        })
+        .await
+    }
+
+    async fn load_hubs(&self) -> Result<Option<(i64, Vec<u8>)>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT generation, body FROM hub_snapshots ORDER BY generation DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(Error::backend("reading hubs"))
+        })
+        .await
     }
 
     // --- re-tagging and tag display forms (issue 4) ---
