@@ -3,7 +3,7 @@
 //! stored. Runs when `KITH_TEST_POSTGRES` names a server (each run makes its own
 //! database); says it skipped otherwise.
 
-use crate::support::{Site, TEST_CONFIG, blogosphere, command, run_kith};
+use crate::support::{Site, TEST_CONFIG, blogosphere, command, html_escaped, run_kith};
 use kith_store::testing::TestDatabase;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -88,7 +88,7 @@ async fn a_crawl_worker_and_two_web_nodes_share_one_postgres_store() {
             let status = r.status();
             let body = r.text().await.unwrap();
             // Found: the title among the results (the query word is highlighted in it).
-            if status.is_success() && text_of(&body).contains(&html_escape(&title)) {
+            if status.is_success() && text_of(&body).contains(&html_escaped(&title)) {
                 break;
             }
             assert!(
@@ -201,12 +201,4 @@ fn text_of(html: &str) -> String {
         }
     }
     out
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

@@ -238,3 +238,13 @@ pub async fn page_when(base: &str, path: &str, ready: impl Fn(&Html) -> bool) ->
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// What minijinja's auto-escaping makes of a string.
+pub fn html_escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
+}

@@ -1,19 +1,9 @@
 //! The thin slice: register a blog over real loopback HTTP, read its feed, store it, show it.
 
-use crate::support::{Served, Site, TEST_CONFIG, blogosphere, export};
+use crate::support::{Served, Site, TEST_CONFIG, blogosphere, export, html_escaped};
 use kith_model::normalize_tag;
 use serde_json::Value;
 use std::collections::BTreeSet;
-
-/// What minijinja's auto-escaping makes of a string.
-fn html_escaped(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
-        .replace('/', "&#x2f;")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registered_blog_is_read_stored_and_shown() {

@@ -49,7 +49,7 @@ impl Backend {
     }
 }
 
-fn new_blog(n: usize) -> NewBlog {
+pub(crate) fn new_blog(n: usize) -> NewBlog {
     NewBlog {
         homepage_url: format!("https://blog{n}.example/"),
         feed_url: format!("https://blog{n}.example/feed.xml"),
@@ -59,7 +59,7 @@ fn new_blog(n: usize) -> NewBlog {
     }
 }
 
-fn post(guid: &str, body: &str, hours_ago: i64, cats: &[&str]) -> NewPost {
+pub(crate) fn post(guid: &str, body: &str, hours_ago: i64, cats: &[&str]) -> NewPost {
     let title = format!("Post {guid}");
     NewPost {
         guid: guid.into(),
@@ -78,7 +78,7 @@ fn post(guid: &str, body: &str, hours_ago: i64, cats: &[&str]) -> NewPost {
     }
 }
 
-fn polled(blog: BlogId, posts: Vec<NewPost>) -> PollResult {
+pub(crate) fn polled(blog: BlogId, posts: Vec<NewPost>) -> PollResult {
     let now = Utc::now();
     PollResult {
         blog_id: blog,

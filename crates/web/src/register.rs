@@ -13,6 +13,11 @@
 //! [`AppState::registrar`]. This module owns what the visitor sees, the per-client rate
 //! limit ([`RateLimiter`], a token bucket per address, POSTs only) and the cross-site
 //! check (`Sec-Fetch-Site` / `Origin` must say the form came from this site).
+//!
+//! The limiter is per process: web nodes sharing a PostgreSQL store each keep their own,
+//! so behind a load balancer over N nodes a client gets at most N times [`RATE_BURST`] at
+//! once and N attempts per [`RATE_REFILL`] after that (a documented bound, and no store
+//! round trip on the hot path).
 
 use crate::{AppState, WebError};
 use axum::Form;

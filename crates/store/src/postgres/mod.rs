@@ -373,7 +373,11 @@ async fn create_tags<'a>(
     tx: &impl GenericClient,
     tags: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> WResult<()> {
-    let by_name: BTreeMap<&str, &str> = tags.into_iter().collect();
+    // The first surface form seen for a new tag, as SQLite keeps it.
+    let mut by_name: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, display) in tags {
+        by_name.entry(name).or_insert(display);
+    }
     if by_name.is_empty() {
         return Ok(());
     }

@@ -6,21 +6,12 @@
 
 use super::PostgresStore;
 use crate::testing::TestDatabase;
+use crate::tests::new_blog;
 use crate::{ChangeMark, Error, PollResult, Store};
 use chrono::Utc;
-use kith_model::{BlogId, BlogStatus, FeedState, NewBlog, NewPost, NewTag, TagSource};
+use kith_model::{BlogId, FeedState, NewPost, NewTag, TagSource};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-
-fn new_blog(n: usize) -> NewBlog {
-    NewBlog {
-        homepage_url: format!("https://blog{n}.example/"),
-        feed_url: format!("https://blog{n}.example/feed.xml"),
-        title: format!("Blog {n}"),
-        status: BlogStatus::Verified,
-        verification_token: format!("token{n}"),
-    }
-}
 
 fn post(guid: &str, tags: &[&str]) -> NewPost {
     NewPost {

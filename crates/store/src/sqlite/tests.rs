@@ -5,58 +5,11 @@
 
 use super::migrate;
 use crate::sqlite::BUSY_TIMEOUT_MS;
+use crate::tests::{new_blog, polled, post};
 use crate::*;
 use chrono::{Duration, Utc};
-use kith_model::{BlogId, BlogStatus, FeedState, NewBlog, NewPost, PollResult, content_hash};
+use kith_model::BlogStatus;
 use rusqlite::Connection;
-
-fn new_blog(n: usize) -> NewBlog {
-    NewBlog {
-        homepage_url: format!("https://blog{n}.example/"),
-        feed_url: format!("https://blog{n}.example/feed.xml"),
-        title: format!("Blog {n}"),
-        status: BlogStatus::Verified,
-        verification_token: format!("token{n}"),
-    }
-}
-
-fn post(guid: &str, body: &str, hours_ago: i64, cats: &[&str]) -> NewPost {
-    let title = format!("Post {guid}");
-    NewPost {
-        guid: guid.into(),
-        url: Some(format!("https://blog.example/{guid}")),
-        content_hash: content_hash(&title, body),
-        title,
-        author: Some("Ada".into()),
-        published: Utc::now() - Duration::hours(hours_ago),
-        updated: None,
-        content_html: format!("<p>{body}</p>"),
-        text: body.into(),
-        language: Some("eng".into()),
-        categories: cats.iter().map(|c| c.to_string()).collect(),
-        backfill: false,
-        tags: Vec::new(),
-    }
-}
-
-fn polled(blog: BlogId, posts: Vec<NewPost>) -> PollResult {
-    let now = Utc::now();
-    PollResult {
-        blog_id: blog,
-        state: FeedState {
-            etag: Some("\"v1\"".into()),
-            last_checked_at: Some(now),
-            last_success_at: Some(now),
-            last_status: Some(200),
-            next_check_at: Some(now + Duration::minutes(30)),
-            ..FeedState::default()
-        },
-        title: Some("Polled title".into()),
-        status: None,
-        feed_url: None,
-        posts,
-    }
-}
 
 async fn open(dir: &tempfile::TempDir) -> SqliteStore {
     SqliteStore::open(dir.path().join("kith.sqlite3"))
