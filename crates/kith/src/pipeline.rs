@@ -461,7 +461,19 @@ pub async fn run_crawler(
 ) {
     tracing::info!(every_secs = every.as_secs(), "crawler started");
     while !cancel.is_cancelled() {
+        // One crawler of those sharing the store asks hubs for subscriptions (a lease),
+        // so no hub is asked twice; any node accepts what the hubs deliver.
+        let websub_lease = chrono::Duration::from_std(every.saturating_mul(3))
+            .unwrap_or(chrono::Duration::MAX)
+            .max(chrono::Duration::minutes(10));
         if let Some(ctx) = &websub
+            && store
+                .lead("websub", &opts.owner, chrono::Utc::now(), websub_lease)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "cannot take the websub lease");
+                    false
+                })
             && let Err(e) = crate::websub::request_due(&store, &crawler, ctx).await
         {
             tracing::error!(error = %e, "cannot request websub subscriptions");

@@ -965,6 +965,24 @@ async fn a_leader_at_a_time_and_hubs_by_generation(backend: Backend) {
     assert_eq!(store.load_hubs().await.unwrap(), Some((newest, vec![4; 3])));
 }
 
+/// A feed that lists one entry twice (an edit appended, a broken generator): one post, the
+/// later version stored.
+async fn an_entry_twice_in_one_poll_is_one_post(backend: Backend) {
+    let store = backend.open().await;
+    let blog = store.add_blog(new_blog(1)).await.unwrap();
+    let first = post("a", "first text", 2, &["rust"]);
+    let mut second = post("a", "second text", 2, &["go"]);
+    second.content_hash = content_hash(&second.title, "second text");
+    let stats = store
+        .record_poll(polled(blog.id, vec![first.clone(), second, first]))
+        .await
+        .unwrap();
+    assert_eq!((stats.new, stats.updated), (1, 2), "{stats:?}");
+    let posts = store.posts_after(None, 10).await.unwrap();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].text, "first text", "the last listed version wins");
+}
+
 // --- re-tagging ---
 
 fn rtag(name: &str, display: &str, source: TagSource, score: f64) -> NewTag {
@@ -1286,6 +1304,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    an_entry_twice_in_one_poll_is_one_post,
     a_leader_at_a_time_and_hubs_by_generation,
     claims_split_due_blogs_and_hold_hosts,
     the_same_feed_under_another_spelling_is_a_duplicate,

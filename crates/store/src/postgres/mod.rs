@@ -42,7 +42,7 @@ use kith_model::{
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::FromSql;
+use tokio_postgres::types::{FromSql, ToSql};
 
 /// Connections a process keeps open at most.
 pub const DEFAULT_POOL_SIZE: usize = 16;
@@ -427,17 +427,20 @@ pub(crate) async fn insert_post_tags(
     Ok(())
 }
 
-/// Replaces a post's outgoing links.
+/// Replaces a post's outgoing links (`fresh`: a new post, nothing to delete).
 async fn store_links(
     tx: &impl GenericClient,
     post: i64,
     html: &str,
     own_url: Option<&str>,
+    fresh: bool,
 ) -> WResult<()> {
-    let stmt = tx
-        .prepare_cached("DELETE FROM post_links WHERE post_id = $1")
-        .await?;
-    tx.execute(&stmt, &[&post]).await?;
+    if !fresh {
+        let stmt = tx
+            .prepare_cached("DELETE FROM post_links WHERE post_id = $1")
+            .await?;
+        tx.execute(&stmt, &[&post]).await?;
+    }
     let links = crate::hubs::links_of(html, own_url);
     if links.is_empty() {
         return Ok(());
@@ -452,12 +455,19 @@ async fn store_links(
     Ok(())
 }
 
-/// Replaces a post's feed categories, in feed order.
-async fn save_categories(tx: &impl GenericClient, post: i64, categories: &[String]) -> WResult<()> {
-    let stmt = tx
-        .prepare_cached("DELETE FROM post_categories WHERE post_id = $1")
-        .await?;
-    tx.execute(&stmt, &[&post]).await?;
+/// Replaces a post's feed categories, in feed order (`fresh`: a new post).
+async fn save_categories(
+    tx: &impl GenericClient,
+    post: i64,
+    categories: &[String],
+    fresh: bool,
+) -> WResult<()> {
+    if !fresh {
+        let stmt = tx
+            .prepare_cached("DELETE FROM post_categories WHERE post_id = $1")
+            .await?;
+        tx.execute(&stmt, &[&post]).await?;
+    }
     if categories.is_empty() {
         return Ok(());
     }
@@ -471,23 +481,73 @@ async fn save_categories(tx: &impl GenericClient, post: i64, categories: &[Strin
     Ok(())
 }
 
-/// The blog whose post this feed's entry `guid` was noted as a copy of, if it was.
-async fn known_cross_post(
-    tx: &impl GenericClient,
-    blog: BlogId,
-    guid: &str,
-) -> WResult<Option<i64>> {
-    let stmt = tx
-        .prepare_cached(
-            "SELECT p.blog_id FROM post_sources s JOIN posts p ON p.id = s.post_id
-             WHERE s.blog_id = $1 AND s.guid = $2",
-        )
-        .await?;
-    Ok(tx
-        .query_opt(&stmt, &[&blog.0, &guid])
-        .await?
-        .map(|r| col(&r, 0))
-        .transpose()?)
+/// What storing a poll's entries needs to know beforehand, read in three statements for
+/// the whole poll rather than three per entry (round trips are what a PostgreSQL writer
+/// waits on), and kept up to date as the entries are stored.
+struct Known {
+    /// This blog's stored posts by guid: (id, content hash).
+    posts: HashMap<String, (i64, String)>,
+    /// Entries of this feed already noted as copies of another blog's post, by guid: that
+    /// blog.
+    copies: HashMap<String, i64>,
+    /// Posts of other blogs at the entries' addresses: (id, blog, guid, blog's homepage).
+    elsewhere: HashMap<String, (i64, i64, String, String)>,
+    /// This blog's homepage.
+    home: Option<String>,
+}
+
+impl Known {
+    async fn read(tx: &impl GenericClient, blog: BlogId, posts: &[NewPost]) -> WResult<Known> {
+        let guids: Vec<&str> = posts.iter().map(|p| p.guid.as_str()).collect();
+        let urls: Vec<&str> = posts.iter().filter_map(|p| p.url.as_deref()).collect();
+        let mine = tx
+            .prepare_cached(
+                "SELECT guid, id, content_hash FROM posts WHERE blog_id = $1 AND guid = ANY($2)",
+            )
+            .await?;
+        let copies = tx
+            .prepare_cached(
+                "SELECT s.guid, p.blog_id FROM post_sources s JOIN posts p ON p.id = s.post_id
+                 WHERE s.blog_id = $1 AND s.guid = ANY($2)",
+            )
+            .await?;
+        let elsewhere = tx
+            .prepare_cached(
+                "SELECT DISTINCT ON (p.url) p.url, p.id, p.blog_id, p.guid, b.homepage_url
+                 FROM posts p JOIN blogs b ON b.id = p.blog_id
+                 WHERE p.url = ANY($1) AND p.blog_id != $2
+                 ORDER BY p.url, p.id",
+            )
+            .await?;
+        let home = tx
+            .prepare_cached("SELECT homepage_url FROM blogs WHERE id = $1")
+            .await?;
+        // Pipelined: the four go out together on the connection.
+        let by_guid: [&(dyn ToSql + Sync); 2] = [&blog.0, &guids];
+        let by_url: [&(dyn ToSql + Sync); 2] = [&urls, &blog.0];
+        let by_id: [&(dyn ToSql + Sync); 1] = [&blog.0];
+        let (mine, copies, elsewhere, home) = futures::try_join!(
+            tx.query(&mine, &by_guid),
+            tx.query(&copies, &by_guid),
+            tx.query(&elsewhere, &by_url),
+            tx.query_opt(&home, &by_id),
+        )?;
+        Ok(Known {
+            posts: mine
+                .iter()
+                .map(|r| Ok((col(r, 0)?, (col(r, 1)?, col(r, 2)?))))
+                .collect::<Result<_>>()?,
+            copies: copies
+                .iter()
+                .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
+                .collect::<Result<_>>()?,
+            elsewhere: elsewhere
+                .iter()
+                .map(|r| Ok((col(r, 0)?, (col(r, 1)?, col(r, 2)?, col(r, 3)?, col(r, 4)?))))
+                .collect::<Result<_>>()?,
+            home: home.map(|r| col(&r, 0)).transpose()?,
+        })
+    }
 }
 
 /// When another blog already has a post at this URL, notes this feed as a second source
@@ -497,35 +557,15 @@ async fn note_cross_post(
     tx: &impl GenericClient,
     blog: BlogId,
     post: &NewPost,
+    known: &mut Known,
 ) -> WResult<CrossPost> {
     let Some(url) = post.url.as_deref() else {
         return Ok(CrossPost::No);
     };
-    let stmt = tx
-        .prepare_cached(
-            "SELECT p.id, p.blog_id, p.guid, b.homepage_url,
-                    (SELECT homepage_url FROM blogs WHERE id = $2)
-             FROM posts p JOIN blogs b ON b.id = p.blog_id
-             WHERE p.url = $1 AND p.blog_id != $2 LIMIT 1",
-        )
-        .await?;
-    let Some(row) = tx.query_opt(&stmt, &[&url, &blog.0]).await? else {
+    let Some((post_id, owner, owner_guid, owner_home)) = known.elsewhere.get(url).cloned() else {
         return Ok(CrossPost::No);
     };
-    let (post_id, owner, owner_guid, owner_home, this_home): (
-        i64,
-        i64,
-        String,
-        String,
-        Option<String>,
-    ) = (
-        col(&row, 0)?,
-        col(&row, 1)?,
-        col(&row, 2)?,
-        col(&row, 3)?,
-        col(&row, 4)?,
-    );
-    let we_are_the_author = is_authors_copy(url, this_home.as_deref(), &owner_home);
+    let we_are_the_author = is_authors_copy(url, known.home.as_deref(), &owner_home);
     let (source_blog, source_guid) = if we_are_the_author {
         // The aggregator saw it first: the post moves to its author, and the aggregator
         // becomes a source.
@@ -534,8 +574,10 @@ async fn note_cross_post(
             &[&post_id, &blog.0, &post.guid],
         )
         .await?;
+        known.elsewhere.remove(url);
         (owner, owner_guid)
     } else {
+        known.copies.insert(post.guid.clone(), owner);
         (blog.0, post.guid.clone())
     };
     tx.execute(
@@ -557,20 +599,14 @@ async fn upsert_post(
     blog: BlogId,
     post: &NewPost,
     now: DateTime<Utc>,
+    known: &mut Known,
 ) -> WResult<Outcome> {
-    let stmt = tx
-        .prepare_cached("SELECT id, content_hash FROM posts WHERE blog_id = $1 AND guid = $2")
-        .await?;
-    let existing: Option<(i64, String)> = match tx.query_opt(&stmt, &[&blog.0, &post.guid]).await? {
-        Some(r) => Some((col(&r, 0)?, col(&r, 1)?)),
-        None => None,
-    };
     let mut adopted = false;
-    let existing = match existing {
+    let existing = match known.posts.get(&post.guid).cloned() {
         Some(e) => Some(e),
-        None => match known_cross_post(tx, blog, &post.guid).await? {
-            Some(owner) => return Ok(Outcome::KnownCrossPost(owner)),
-            None => match note_cross_post(tx, blog, post).await? {
+        None => match known.copies.get(&post.guid) {
+            Some(&owner) => return Ok(Outcome::KnownCrossPost(owner)),
+            None => match note_cross_post(tx, blog, post, known).await? {
                 CrossPost::No => None,
                 CrossPost::Noted(owner) => return Ok(Outcome::CrossPosted(Some(owner))),
                 // Now ours: fall through to the update so the author's version wins.
@@ -592,26 +628,23 @@ async fn upsert_post(
                      WHERE id = $1",
                 )
                 .await?;
-            tx.execute(
-                &stmt,
-                &[
-                    &id,
-                    &post.url,
-                    &post.title,
-                    &post.author,
-                    &post.updated,
-                    &post.content_html,
-                    &post.text,
-                    &post.content_hash,
-                    &post.language,
-                    &now,
-                ],
-            )
-            .await?;
-            let stmt = tx
+            let tags = tx
                 .prepare_cached("DELETE FROM post_tags WHERE post_id = $1")
                 .await?;
-            tx.execute(&stmt, &[&id]).await?;
+            let fields: [&(dyn ToSql + Sync); 10] = [
+                &id,
+                &post.url,
+                &post.title,
+                &post.author,
+                &post.updated,
+                &post.content_html,
+                &post.text,
+                &post.content_hash,
+                &post.language,
+                &now,
+            ];
+            let of_post: [&(dyn ToSql + Sync); 1] = [&id];
+            futures::try_join!(tx.execute(&stmt, &fields), tx.execute(&tags, &of_post))?;
             (id, Outcome::Updated)
         }
         None => {
@@ -647,7 +680,9 @@ async fn upsert_post(
             (col(&row, 0)?, Outcome::New)
         }
     };
-    store_links(tx, id, &post.content_html, post.url.as_deref()).await?;
+    known
+        .posts
+        .insert(post.guid.clone(), (id, post.content_hash.clone()));
     let tags = author_tags(post);
     // Deduplicated as the primary key would (first decision per tag and source wins).
     let mut seen = BTreeSet::new();
@@ -655,8 +690,13 @@ async fn upsert_post(
         .iter()
         .filter(|t| seen.insert((t.tag.as_str(), t.source.as_str())))
         .collect();
-    insert_post_tags(tx, id, &tags).await?;
-    save_categories(tx, id, &post.categories).await?;
+    // A new post has no links, categories or tags to replace.
+    let fresh = matches!(outcome, Outcome::New);
+    futures::try_join!(
+        store_links(tx, id, &post.content_html, post.url.as_deref(), fresh),
+        insert_post_tags(tx, id, &tags),
+        save_categories(tx, id, &post.categories, fresh),
+    )?;
     Ok(if adopted {
         Outcome::CrossPosted(None)
     } else {
@@ -756,12 +796,15 @@ async fn record_poll_in(
     }
     let mut stats = IngestStats::default();
     let mut skipped: BTreeMap<i64, usize> = BTreeMap::new();
-    for post in &poll.posts {
-        tally(
-            upsert_post(tx, poll.blog_id, post, now).await?,
-            &mut stats,
-            &mut skipped,
-        );
+    if !poll.posts.is_empty() {
+        let mut known = Known::read(tx, poll.blog_id, &poll.posts).await?;
+        for post in &poll.posts {
+            tally(
+                upsert_post(tx, poll.blog_id, post, now, &mut known).await?,
+                &mut stats,
+                &mut skipped,
+            );
+        }
     }
     if !skipped.is_empty() {
         let mut notes = poll.state.notes.clone();
