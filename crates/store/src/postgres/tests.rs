@@ -214,8 +214,12 @@ async fn the_change_feed_misses_no_post_committed_out_of_order() {
 
     // Followers and writers at once.
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Read passes the follower has finished (each to the end of what it may read).
+    let passes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let passed = Arc::new(tokio::sync::Notify::new());
     let follower = {
         let (s, done) = (Arc::clone(&store), Arc::clone(&done));
+        let (passes, passed) = (Arc::clone(&passes), Arc::clone(&passed));
         tokio::spawn(async move {
             let mut mark: Option<ChangeMark> = None;
             let mut seen: BTreeSet<i64> = BTreeSet::new();
@@ -230,6 +234,8 @@ async fn the_change_feed_misses_no_post_committed_out_of_order() {
                     }
                     mark = Some(last.mark);
                 }
+                passes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                passed.notify_waiters();
                 if finished {
                     return seen;
                 }
@@ -255,9 +261,15 @@ async fn the_change_feed_misses_no_post_committed_out_of_order() {
     for w in writers {
         w.await.unwrap();
     }
-    // The others are all committed; let the follower read for a while, then commit the
-    // slow transaction, then let the follower finish.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The others are all committed; once the follower has read to the end twice more
+    // (past everything it may see), commit the slow transaction, then let it finish.
+    let after_writers = passes.load(std::sync::atomic::Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while passes.load(std::sync::atomic::Ordering::SeqCst) < after_writers + 2 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(!left.is_zero(), "the follower stalled");
+        let _ = tokio::time::timeout(left, passed.notified()).await;
+    }
     slow_tx.commit().await.unwrap();
     // An edit of an old post, after everything: it comes again, later in the order.
     let first = store.posts_after(None, 1).await.unwrap()[0].clone();
